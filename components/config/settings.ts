@@ -1,0 +1,589 @@
+/**
+ * The typed stack settings: one schema for everything a stack sets, parsed and validated
+ * before any resource is declared. Pure: plain values in, typed settings out; no Pulumi
+ * imports, so the validation is testable on its own and runs the same in every stack.
+ *
+ * Every error names the setting as the operator types it (`xen-coreos:clusters[0].nodes[1].ip`)
+ * and says how to fix it; all errors are collected and reported together.
+ */
+import * as ipaddr from "ipaddr.js";
+
+/** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
+export const CONFIG_NAMESPACE = "xen-coreos";
+
+/** Sizes at which an etcd cluster tolerates failures: size → tolerated failures (thesis §10.4). */
+export const ETCD_FAULT_TOLERANCE: Readonly<Record<number, number>> = {
+  1: 0, 2: 0, 3: 1, 4: 1, 5: 2, 6: 2, 7: 3, 8: 3, 9: 4,
+};
+
+export const MIN_MEMORY_MIB = 1024;
+export const MIN_DISK_GIB = 8;
+export const MAX_CLUSTER_SIZE = 9;
+
+// ---------------------------------------------------------------- settings types
+
+/** How to reach the XenServer host and which of its objects the VMs use. */
+export interface XenServerSettings {
+  /** Address of the XenServer host (e.g. 192.168.2.105). */
+  host: string;
+  /** SSH port. Defaults to 22. */
+  port: number;
+  /** SSH user that runs `xe`. Defaults to `root`. */
+  user: string;
+  /** Expected SSH host key of the XenServer host (`ssh-ed25519 AAAA…`); unset = not checked. */
+  hostKey?: string;
+  /** name-label of the XenServer network the VMs' VIF joins (e.g. "Pool-wide network associated with eth0"). */
+  network: string;
+  /** name-label of the storage repository for system disks and config drives. Defaults to "Local storage". */
+  storageRepository: string;
+  /** name-label of the VM template the nodes are installed from. Defaults to "CoreOS" (XenServer 6.5 SP1+). */
+  template: string;
+  /** The ISO library holding the CoreOS install ISO. */
+  isoRepository: IsoRepositorySettings;
+}
+
+export interface IsoRepositorySettings {
+  /** name-label of the ISO storage repository. Defaults to "ISOS" (thesis Annex 1). */
+  name: string;
+  /** Directory on the XenServer host backing the repository. Defaults to /var/opt/isos. */
+  location: string;
+  /** File name of the CoreOS install ISO inside `location`. Defaults to coreos_production_iso_image.iso. */
+  coreosIso: string;
+}
+
+/** The cluster network: static addressing, since XenServer fills in no `$public_ipv4`. */
+export interface NetworkSettings {
+  /** The cluster network in CIDR form (e.g. 10.50.0.0/24). */
+  cidr: string;
+  /** Default gateway of the nodes. */
+  gateway: string;
+  /** DNS servers of the nodes. Defaults to [gateway]. */
+  dns: string[];
+  /** Name of the node's network interface. Defaults to eth0. */
+  interface: string;
+  /** Other networks the nodes reach through the gateway (CIDRs); the NAS may live there. Defaults to []. */
+  routedNetworks: string[];
+}
+
+export interface SshSettings {
+  /** Public keys put in every node's `ssh_authorized_keys` (user `core`). At least one. */
+  authorizedKeys: string[];
+}
+
+export interface DiscoverySettings {
+  /** Base URL of the etcd discovery service; `<endpoint>/new?size=N` creates a token. Defaults to https://discovery.etcd.io. */
+  endpoint: string;
+}
+
+export type RebootStrategy = "etcd-lock" | "reboot" | "best-effort" | "off";
+export type CoreosChannel = "alpha" | "beta" | "stable";
+
+export interface CoreosSettings {
+  /** Release channel installed on the nodes. Defaults to alpha (etcd2, as in the thesis). */
+  channel: CoreosChannel;
+  /** Update strategy; `etcd-lock` reboots one node at a time through locksmith. Defaults to etcd-lock. */
+  rebootStrategy: RebootStrategy;
+  /** Disk the installer writes CoreOS to. Defaults to /dev/xvda. */
+  installDevice: string;
+  /** Optional mirror for `coreos-install -b`; unset = the public release server. */
+  installBaseUrl?: string;
+}
+
+export interface NasSettings {
+  /** NFS server address (e.g. 10.50.0.200). */
+  server: string;
+  /** Exported path on the server (e.g. /nfs/NFS). */
+  export: string;
+  /** Where every node mounts the share. Defaults to /mnt/nfs. */
+  mountPoint: string;
+  /** Mount options. Defaults to [rw, acl] (thesis Annex 4). */
+  options: string[];
+  /** Manage the export on a Linux NAS over SSH. Defaults to false (an appliance configured by hand). */
+  managed: boolean;
+  /** SSH user on a managed NAS. Defaults to root. */
+  sshUser: string;
+  /** SSH port on a managed NAS. Defaults to 22. */
+  sshPort: number;
+}
+
+export interface NodeSettings {
+  /** Hostname and XenServer name-label (RFC 1123 label, e.g. coreos1). */
+  name: string;
+  /** Static IPv4 address inside network.cidr. */
+  ip: string;
+  /** Virtual CPUs. Defaults to the cluster's nodeDefaults.vcpus (1). */
+  vcpus: number;
+  /** Memory in MiB, at least 1024. Defaults to the cluster's nodeDefaults.memoryMiB (1024). */
+  memoryMiB: number;
+  /** System disk in GiB, at least 8. Defaults to the cluster's nodeDefaults.diskGiB (8). */
+  diskGiB: number;
+  /** fleet metadata of the node (e.g. { role: web }); merged over the cluster's. */
+  metadata: Record<string, string>;
+}
+
+export interface ClusterSettings {
+  /** Cluster name (RFC 1123 label), e.g. web or db. */
+  name: string;
+  /** The nodes; the etcd cluster size is their count. */
+  nodes: NodeSettings[];
+  /** Allow an even size or more than 9 nodes (they add no fault tolerance). Defaults to false. */
+  allowUnsafeSize: boolean;
+}
+
+export interface StackSettings {
+  xenserver: XenServerSettings;
+  network: NetworkSettings;
+  ssh: SshSettings;
+  discovery: DiscoverySettings;
+  coreos: CoreosSettings;
+  nas: NasSettings;
+  clusters: ClusterSettings[];
+  /** The service layer's settings, validated by the service components. */
+  services: Record<string, unknown>;
+}
+
+/** Raw config: what `pulumi config` holds for this project, keys without the namespace. */
+export type RawSettings = Record<string, unknown>;
+
+/** Secret settings are read separately (as Pulumi secrets) and only checked for presence here. */
+export const SECRET_KEYS = ["sshPrivateKey", "xenserverPrivateKey", "nasPrivateKey"] as const;
+
+// ---------------------------------------------------------------- errors
+
+/** Every problem found in the stack settings, each naming the setting and the fix. */
+export class SettingsError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(
+      `Invalid stack settings (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "SettingsError";
+  }
+}
+
+/** Collects problems while walking the raw settings. */
+class Problems {
+  readonly list: string[] = [];
+  add(path: string, message: string): void {
+    this.list.push(`${CONFIG_NAMESPACE}:${path}: ${message}`);
+  }
+}
+
+// ---------------------------------------------------------------- small readers
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Edit distance with transpositions (optimal string alignment), for "did you mean" hints on misspelt keys. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.length][b.length];
+}
+
+function suggestion(key: string, known: readonly string[]): string {
+  const best = known
+    .map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }))
+    .sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean "${best.k}"?` : "";
+}
+
+function checkKeys(p: Problems, path: string, obj: Obj, known: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) {
+      p.add(
+        path ? `${path}.${key}` : key,
+        `unknown setting.${suggestion(key, known)} Known keys here: ${known.join(", ")}.`,
+      );
+    }
+  }
+}
+
+function readObj(p: Problems, path: string, value: unknown, required: boolean): Obj {
+  if (value === undefined) {
+    if (required) p.add(path, `is required. Fix: set it in Pulumi.<stack>.yaml under config: ${CONFIG_NAMESPACE}:${path}.`);
+    return {};
+  }
+  if (!isObj(value)) {
+    p.add(path, `must be an object (YAML mapping), got ${JSON.stringify(value)}.`);
+    return {};
+  }
+  return value;
+}
+
+function readString(p: Problems, path: string, value: unknown, fallback?: string): string {
+  if (value === undefined || value === null || value === "") {
+    if (fallback !== undefined) return fallback;
+    p.add(path, `is required. Fix: pulumi config set --path '${CONFIG_NAMESPACE}:${path}' <value>.`);
+    return "";
+  }
+  if (typeof value !== "string") {
+    p.add(path, `must be a string, got ${JSON.stringify(value)}.`);
+    return "";
+  }
+  return value;
+}
+
+function readInt(p: Problems, path: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n)) {
+    p.add(path, `must be a whole number, got ${JSON.stringify(value)}.`);
+    return fallback;
+  }
+  return n;
+}
+
+function readBool(p: Problems, path: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "false") return value === "true";
+  p.add(path, `must be true or false, got ${JSON.stringify(value)}.`);
+  return fallback;
+}
+
+function readStringList(p: Problems, path: string, value: unknown, fallback: string[]): string[] {
+  if (value === undefined || value === null) return fallback;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    p.add(path, `must be a list of strings, got ${JSON.stringify(value)}.`);
+    return fallback;
+  }
+  return value as string[];
+}
+
+function readEnum<T extends string>(p: Problems, path: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    p.add(path, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}.`);
+    return fallback;
+  }
+  return value as T;
+}
+
+function readStringMap(p: Problems, path: string, value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isObj(value)) {
+    p.add(path, `must be a mapping of key: value strings, got ${JSON.stringify(value)}.`);
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(k)) {
+      p.add(`${path}.${k}`, "metadata keys may use only letters, digits, '.', '_' and '-' (fleet metadata).");
+      continue;
+    }
+    if (typeof v !== "string" && typeof v !== "number") {
+      p.add(`${path}.${k}`, `must be a string, got ${JSON.stringify(v)}.`);
+      continue;
+    }
+    const text = String(v);
+    if (!/^[A-Za-z0-9_.-]+$/.test(text)) {
+      p.add(`${path}.${k}`, `value ${JSON.stringify(text)} may use only letters, digits, '.', '_' and '-' (fleet metadata is comma-separated key=value).`);
+      continue;
+    }
+    out[k] = text;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- address helpers
+
+/** True when `ip` is a dotted-quad IPv4 address. */
+export function isIPv4(ip: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(ip);
+}
+
+/** Parses `a.b.c.d/n`; undefined when malformed. */
+export function parseCidr(cidr: string): [ipaddr.IPv4, number] | undefined {
+  try {
+    const [addr, bits] = ipaddr.IPv4.parseCIDR(cidr);
+    return [addr, bits];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `ip` lies in `cidr`. */
+export function inCidr(ip: string, cidr: string): boolean {
+  const range = parseCidr(cidr);
+  if (!range || !isIPv4(ip)) return false;
+  return ipaddr.IPv4.parse(ip).match(range);
+}
+
+/** Prefix length of a CIDR (24 for 10.50.0.0/24). */
+export function prefixLength(cidr: string): number {
+  const range = parseCidr(cidr);
+  if (!range) throw new Error(`not a CIDR: ${cidr}`);
+  return range[1];
+}
+
+/** Network and broadcast address of a CIDR. */
+function networkBounds(cidr: string): { network: string; broadcast: string } | undefined {
+  try {
+    return {
+      network: ipaddr.IPv4.networkAddressFromCIDR(cidr).toString(),
+      broadcast: ipaddr.IPv4.broadcastAddressFromCIDR(cidr).toString(),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 1123 hostname label: what CoreOS, etcd member names and xe name-labels all accept. */
+export const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+// ---------------------------------------------------------------- the parser
+
+const TOP_KEYS = ["xenserver", "network", "ssh", "discovery", "coreos", "nas", "clusters", "services", ...SECRET_KEYS] as const;
+
+/**
+ * Parses and validates raw stack settings. Throws a SettingsError listing every problem.
+ * `secretsPresent` tells which secret keys are set (their values are never read here).
+ */
+export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<string> = new Set()): StackSettings {
+  const p = new Problems();
+  checkKeys(p, "", raw, TOP_KEYS);
+
+  const network = parseNetwork(p, readObj(p, "network", raw.network, true));
+  const xenserver = parseXenServer(p, readObj(p, "xenserver", raw.xenserver, true));
+  const ssh = parseSsh(p, readObj(p, "ssh", raw.ssh, true));
+  const discovery = parseDiscovery(p, readObj(p, "discovery", raw.discovery, false));
+  const coreos = parseCoreos(p, readObj(p, "coreos", raw.coreos, false));
+  const nas = parseNas(p, readObj(p, "nas", raw.nas, true), network);
+  const clusters = parseClusters(p, raw.clusters, network);
+  const services = readObj(p, "services", raw.services, false);
+
+  if (!secretsPresent.has("sshPrivateKey")) {
+    p.add(
+      "sshPrivateKey",
+      "missing SSH private key (used for core@nodes and, unless xenserverPrivateKey is set, root@XenServer). " +
+        `Fix: pulumi config set --secret ${CONFIG_NAMESPACE}:sshPrivateKey < ~/.ssh/id_ed25519`,
+    );
+  }
+  if (nas.managed && !secretsPresent.has("nasPrivateKey") && !secretsPresent.has("sshPrivateKey")) {
+    p.add("nasPrivateKey", `nas.managed is true but no key reaches the NAS. Fix: pulumi config set --secret ${CONFIG_NAMESPACE}:nasPrivateKey < key`);
+  }
+
+  if (p.list.length > 0) throw new SettingsError(p.list);
+  return { xenserver, network, ssh, discovery, coreos, nas, clusters, services };
+}
+
+function parseNetwork(p: Problems, o: Obj): NetworkSettings {
+  checkKeys(p, "network", o, ["cidr", "gateway", "dns", "interface", "routedNetworks"]);
+  const cidr = readString(p, "network.cidr", o.cidr);
+  if (cidr && !parseCidr(cidr)) p.add("network.cidr", `${JSON.stringify(cidr)} is not an IPv4 CIDR. Fix: write it like 10.50.0.0/24.`);
+  const gateway = readString(p, "network.gateway", o.gateway);
+  if (gateway && !isIPv4(gateway)) p.add("network.gateway", `${JSON.stringify(gateway)} is not an IPv4 address.`);
+  else if (gateway && parseCidr(cidr) && !inCidr(gateway, cidr))
+    p.add("network.gateway", `${gateway} is outside network.cidr ${cidr}. Fix: use the router address of ${cidr}.`);
+  const dns = readStringList(p, "network.dns", o.dns, gateway ? [gateway] : []);
+  dns.forEach((d, i) => {
+    if (!isIPv4(d)) p.add(`network.dns[${i}]`, `${JSON.stringify(d)} is not an IPv4 address.`);
+  });
+  const iface = readString(p, "network.interface", o.interface, "eth0");
+  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(iface)) p.add("network.interface", `${JSON.stringify(iface)} is not a valid interface name.`);
+  const routedNetworks = readStringList(p, "network.routedNetworks", o.routedNetworks, []);
+  routedNetworks.forEach((r, i) => {
+    if (!parseCidr(r)) p.add(`network.routedNetworks[${i}]`, `${JSON.stringify(r)} is not an IPv4 CIDR.`);
+  });
+  return { cidr, gateway, dns, interface: iface, routedNetworks };
+}
+
+function parseXenServer(p: Problems, o: Obj): XenServerSettings {
+  checkKeys(p, "xenserver", o, ["host", "port", "user", "hostKey", "network", "storageRepository", "template", "isoRepository"]);
+  const host = readString(p, "xenserver.host", o.host);
+  if (host && !isIPv4(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host))
+    p.add("xenserver.host", `${JSON.stringify(host)} is neither an IPv4 address nor a DNS name.`);
+  const port = readInt(p, "xenserver.port", o.port, 22);
+  if (port < 1 || port > 65535) p.add("xenserver.port", `${port} is not a TCP port (1-65535).`);
+  const user = readString(p, "xenserver.user", o.user, "root");
+  if (!/^[a-z_][a-z0-9_-]*$/.test(user)) p.add("xenserver.user", `${JSON.stringify(user)} is not a valid user name.`);
+  const hostKey = o.hostKey === undefined ? undefined : readString(p, "xenserver.hostKey", o.hostKey);
+  const network = readString(p, "xenserver.network", o.network);
+  const storageRepository = readString(p, "xenserver.storageRepository", o.storageRepository, "Local storage");
+  const template = readString(p, "xenserver.template", o.template, "CoreOS");
+  const iso = readObj(p, "xenserver.isoRepository", o.isoRepository, false);
+  checkKeys(p, "xenserver.isoRepository", iso, ["name", "location", "coreosIso"]);
+  const isoRepository: IsoRepositorySettings = {
+    name: readString(p, "xenserver.isoRepository.name", iso.name, "ISOS"),
+    location: readString(p, "xenserver.isoRepository.location", iso.location, "/var/opt/isos"),
+    coreosIso: readString(p, "xenserver.isoRepository.coreosIso", iso.coreosIso, "coreos_production_iso_image.iso"),
+  };
+  if (!isoRepository.location.startsWith("/"))
+    p.add("xenserver.isoRepository.location", `must be an absolute path on the XenServer host, got ${JSON.stringify(isoRepository.location)}.`);
+  if (/[/\0]/.test(isoRepository.coreosIso))
+    p.add("xenserver.isoRepository.coreosIso", "must be a file name inside isoRepository.location, without '/'.");
+  for (const [key, value] of [["network", network], ["storageRepository", storageRepository], ["template", template], ["isoRepository.name", isoRepository.name]] as const) {
+    if (/[\n\r\0]/.test(value)) p.add(`xenserver.${key}`, "must be a single line (it is a XenServer name-label).");
+  }
+  return { host, port, user, hostKey, network, storageRepository, template, isoRepository };
+}
+
+function parseSsh(p: Problems, o: Obj): SshSettings {
+  checkKeys(p, "ssh", o, ["authorizedKeys"]);
+  const authorizedKeys = readStringList(p, "ssh.authorizedKeys", o.authorizedKeys, []);
+  if (authorizedKeys.length === 0 && (o.authorizedKeys === undefined || Array.isArray(o.authorizedKeys)))
+    p.add("ssh.authorizedKeys", "missing SSH key: list at least one public key for user core. Fix: add the contents of ~/.ssh/id_ed25519.pub.");
+  authorizedKeys.forEach((k, i) => {
+    if (!/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\n]*)?$/.test(k))
+      p.add(`ssh.authorizedKeys[${i}]`, "is not an OpenSSH public key line (\"ssh-ed25519 AAAA… comment\"). A private key never goes here.");
+  });
+  return { authorizedKeys };
+}
+
+function parseDiscovery(p: Problems, o: Obj): DiscoverySettings {
+  checkKeys(p, "discovery", o, ["endpoint"]);
+  const endpoint = readString(p, "discovery.endpoint", o.endpoint, "https://discovery.etcd.io").replace(/\/+$/, "");
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash)
+    p.add("discovery.endpoint", `${JSON.stringify(endpoint)} is not an http(s) base URL. Fix: use https://discovery.etcd.io or http://<your etcd-discovery>:8087.`);
+  return { endpoint };
+}
+
+function parseCoreos(p: Problems, o: Obj): CoreosSettings {
+  checkKeys(p, "coreos", o, ["channel", "rebootStrategy", "installDevice", "installBaseUrl"]);
+  const installDevice = readString(p, "coreos.installDevice", o.installDevice, "/dev/xvda");
+  if (!/^\/dev\/[a-z0-9]+$/.test(installDevice)) p.add("coreos.installDevice", `${JSON.stringify(installDevice)} is not a whole-disk device such as /dev/xvda.`);
+  const installBaseUrl = o.installBaseUrl === undefined ? undefined : readString(p, "coreos.installBaseUrl", o.installBaseUrl);
+  if (installBaseUrl !== undefined && !/^https?:\/\/[^\s'"]+$/.test(installBaseUrl)) p.add("coreos.installBaseUrl", "must be an http(s) URL.");
+  return {
+    channel: readEnum(p, "coreos.channel", o.channel, ["alpha", "beta", "stable"] as const, "alpha"),
+    rebootStrategy: readEnum(p, "coreos.rebootStrategy", o.rebootStrategy, ["etcd-lock", "reboot", "best-effort", "off"] as const, "etcd-lock"),
+    installDevice,
+    installBaseUrl,
+  };
+}
+
+function parseNas(p: Problems, o: Obj, network: NetworkSettings): NasSettings {
+  checkKeys(p, "nas", o, ["server", "export", "mountPoint", "options", "managed", "sshUser", "sshPort"]);
+  const server = readString(p, "nas.server", o.server);
+  if (server && !isIPv4(server)) {
+    p.add("nas.server", `${JSON.stringify(server)} is not an IPv4 address (the mount unit runs before DNS is guaranteed).`);
+  } else if (server && parseCidr(network.cidr)) {
+    const reachable = [network.cidr, ...network.routedNetworks].filter((c) => parseCidr(c));
+    if (!reachable.some((c) => inCidr(server, c)))
+      p.add("nas.server", `${server} is not reachable from the nodes: it is outside network.cidr ${network.cidr} and every network.routedNetworks entry. Fix: correct the address or add its network to ${CONFIG_NAMESPACE}:network.routedNetworks.`);
+  }
+  const exportPath = readString(p, "nas.export", o.export);
+  if (exportPath && !/^\/[A-Za-z0-9._/-]*$/.test(exportPath)) p.add("nas.export", `${JSON.stringify(exportPath)} must be an absolute path of letters, digits, '.', '_', '-' and '/'.`);
+  const mountPoint = readString(p, "nas.mountPoint", o.mountPoint, "/mnt/nfs");
+  if (!/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(mountPoint) || mountPoint.includes("//") || /(^|\/)\.\.?(\/|$)/.test(mountPoint))
+    p.add("nas.mountPoint", `${JSON.stringify(mountPoint)} must be a normalised absolute path such as /mnt/nfs.`);
+  const options = readStringList(p, "nas.options", o.options, ["rw", "acl"]);
+  options.forEach((opt, i) => {
+    if (!/^[A-Za-z0-9_.=-]+$/.test(opt)) p.add(`nas.options[${i}]`, `${JSON.stringify(opt)} is not a mount option.`);
+  });
+  const sshPort = readInt(p, "nas.sshPort", o.sshPort, 22);
+  if (sshPort < 1 || sshPort > 65535) p.add("nas.sshPort", `${sshPort} is not a TCP port (1-65535).`);
+  const sshUser = readString(p, "nas.sshUser", o.sshUser, "root");
+  if (!/^[a-z_][a-z0-9_-]*$/.test(sshUser)) p.add("nas.sshUser", `${JSON.stringify(sshUser)} is not a valid user name.`);
+  return { server, export: exportPath, mountPoint, options, managed: readBool(p, "nas.managed", o.managed, false), sshUser, sshPort };
+}
+
+function parseClusters(p: Problems, value: unknown, network: NetworkSettings): ClusterSettings[] {
+  if (value === undefined) {
+    p.add("clusters", "is required: list at least one cluster with its nodes.");
+    return [];
+  }
+  if (!Array.isArray(value) || value.length === 0) {
+    p.add("clusters", "must be a non-empty list of clusters.");
+    return [];
+  }
+  const clusters = value.map((c, i) => parseCluster(p, `clusters[${i}]`, c, network));
+
+  // Names and addresses are unique across the whole stack: every node is a VM on one host.
+  const seenCluster = new Map<string, string>();
+  clusters.forEach((c, i) => {
+    if (seenCluster.has(c.name)) p.add(`clusters[${i}].name`, `duplicate cluster name ${JSON.stringify(c.name)} (also ${seenCluster.get(c.name)}). Fix: give each cluster its own name.`);
+    else seenCluster.set(c.name, `clusters[${i}]`);
+  });
+  const seenName = new Map<string, string>();
+  const seenIp = new Map<string, string>();
+  clusters.forEach((c, ci) =>
+    c.nodes.forEach((n, ni) => {
+      const path = `clusters[${ci}].nodes[${ni}]`;
+      if (n.name && seenName.has(n.name)) p.add(`${path}.name`, `duplicate node name ${JSON.stringify(n.name)} (also ${seenName.get(n.name)}). Fix: node names are hostnames and must be unique in the stack.`);
+      else seenName.set(n.name, path);
+      if (n.ip && seenIp.has(n.ip)) p.add(`${path}.ip`, `duplicate node IP ${n.ip} (also ${seenIp.get(n.ip)}). Fix: give every node its own address.`);
+      else seenIp.set(n.ip, path);
+    }),
+  );
+  return clusters;
+}
+
+function parseCluster(p: Problems, path: string, value: unknown, network: NetworkSettings): ClusterSettings {
+  const o = readObj(p, path, value, true);
+  checkKeys(p, path, o, ["name", "nodes", "nodeDefaults", "metadata", "allowUnsafeSize"]);
+  const name = readString(p, `${path}.name`, o.name);
+  if (name && !HOSTNAME_LABEL.test(name))
+    p.add(`${path}.name`, `${JSON.stringify(name)} is not a valid name: use lower-case letters, digits and '-' (RFC 1123 label).`);
+  const defaults = readObj(p, `${path}.nodeDefaults`, o.nodeDefaults, false);
+  checkKeys(p, `${path}.nodeDefaults`, defaults, ["vcpus", "memoryMiB", "diskGiB"]);
+  const nodeDefaults: NodeDefaults = {
+    vcpus: readInt(p, `${path}.nodeDefaults.vcpus`, defaults.vcpus, 1),
+    memoryMiB: readInt(p, `${path}.nodeDefaults.memoryMiB`, defaults.memoryMiB, MIN_MEMORY_MIB),
+    diskGiB: readInt(p, `${path}.nodeDefaults.diskGiB`, defaults.diskGiB, MIN_DISK_GIB),
+  };
+  const clusterMetadata = readStringMap(p, `${path}.metadata`, o.metadata);
+  const allowUnsafeSize = readBool(p, `${path}.allowUnsafeSize`, o.allowUnsafeSize, false);
+
+  const rawNodes = o.nodes;
+  let nodes: NodeSettings[] = [];
+  if (!Array.isArray(rawNodes) || rawNodes.length === 0) {
+    p.add(`${path}.nodes`, "must be a non-empty list of nodes ({ name, ip }).");
+  } else {
+    nodes = rawNodes.map((n, i) => parseNode(p, `${path}.nodes[${i}]`, n, nodeDefaults, clusterMetadata, network));
+    const size = nodes.length;
+    if (!allowUnsafeSize && size > MAX_CLUSTER_SIZE) {
+      p.add(`${path}.nodes`, `${size} nodes: etcd clusters above ${MAX_CLUSTER_SIZE} members slow every write and add little safety. Fix: use at most ${MAX_CLUSTER_SIZE}, or set ${path}.allowUnsafeSize: true.`);
+    } else if (!allowUnsafeSize && size % 2 === 0) {
+      const tolerated = ETCD_FAULT_TOLERANCE[size];
+      p.add(`${path}.nodes`, `${size} nodes is an even etcd cluster size: it tolerates ${tolerated} failure${tolerated === 1 ? "" : "s"}, no more than ${size - 1} nodes. Fix: use ${size - 1} or ${size + 1} nodes, or set ${path}.allowUnsafeSize: true.`);
+    }
+  }
+  return { name, nodes, allowUnsafeSize };
+}
+
+type NodeDefaults = Pick<NodeSettings, "vcpus" | "memoryMiB" | "diskGiB">;
+
+function parseNode(p: Problems, path: string, value: unknown, defaults: NodeDefaults, clusterMetadata: Record<string, string>, network: NetworkSettings): NodeSettings {
+  const o = readObj(p, path, value, true);
+  checkKeys(p, path, o, ["name", "ip", "vcpus", "memoryMiB", "diskGiB", "metadata"]);
+  const name = readString(p, `${path}.name`, o.name);
+  if (name && !HOSTNAME_LABEL.test(name))
+    p.add(`${path}.name`, `${JSON.stringify(name)} is not a valid hostname: use 1-63 lower-case letters, digits and '-', not starting or ending with '-' (RFC 1123).`);
+  const ip = readString(p, `${path}.ip`, o.ip);
+  if (ip && !isIPv4(ip)) {
+    p.add(`${path}.ip`, `${JSON.stringify(ip)} is not an IPv4 address.`);
+  } else if (ip && parseCidr(network.cidr)) {
+    const bounds = networkBounds(network.cidr);
+    if (!inCidr(ip, network.cidr))
+      p.add(`${path}.ip`, `${ip} is outside network.cidr ${network.cidr}. Fix: choose an address in ${network.cidr} or change ${CONFIG_NAMESPACE}:network.cidr.`);
+    else if (bounds && (ip === bounds.network || ip === bounds.broadcast))
+      p.add(`${path}.ip`, `${ip} is the network or broadcast address of ${network.cidr}. Fix: choose a host address.`);
+    else if (ip === network.gateway) p.add(`${path}.ip`, `${ip} is the gateway's address. Fix: choose another address.`);
+  }
+  const vcpus = readInt(p, `${path}.vcpus`, o.vcpus, defaults.vcpus);
+  if (vcpus < 1 || vcpus > 64) p.add(`${path}.vcpus`, `${vcpus} vCPUs is out of range (1-64).`);
+  const memoryMiB = readInt(p, `${path}.memoryMiB`, o.memoryMiB, defaults.memoryMiB);
+  if (memoryMiB < MIN_MEMORY_MIB)
+    p.add(`${path}.memoryMiB`, `${memoryMiB} MiB is below the ${MIN_MEMORY_MIB} MiB CoreOS needs to run etcd, fleet and containers. Fix: set memoryMiB to ${MIN_MEMORY_MIB} or more.`);
+  const diskGiB = readInt(p, `${path}.diskGiB`, o.diskGiB, defaults.diskGiB);
+  if (diskGiB < MIN_DISK_GIB)
+    p.add(`${path}.diskGiB`, `${diskGiB} GiB is below the ${MIN_DISK_GIB} GiB the CoreOS image needs (thesis Annex 2). Fix: set diskGiB to ${MIN_DISK_GIB} or more.`);
+  const metadata = { ...clusterMetadata, ...readStringMap(p, `${path}.metadata`, o.metadata) };
+  return { name, ip, vcpus, memoryMiB, diskGiB, metadata };
+}

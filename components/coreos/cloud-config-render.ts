@@ -1,0 +1,200 @@
+/**
+ * Renders one node's CoreOS cloud-config (thesis Annex 2, fixed). Pure: plain values in,
+ * YAML text out, serialised by js-yaml with sorted keys so the same settings always give
+ * the same bytes (a stable `pulumi preview`).
+ *
+ * The file is both the install-time and the run-time config: the node boots the install
+ * ISO with its config drive attached, the first unit installs CoreOS to the disk and
+ * reboots, and the installed system reads the same config drive at every boot. See
+ * `installerUnit` for how the two boots are told apart.
+ */
+import * as yaml from "js-yaml";
+import { Directive, pathToUnitName, renderIni } from "../systemd/ini";
+
+export interface CloudConfigInput {
+  /** Hostname and etcd member name. */
+  hostname: string;
+  /** The node's static IPv4 address. */
+  ip: string;
+  /** Prefix length of the cluster network (24 for a /24). */
+  prefixLength: number;
+  gateway: string;
+  dns: string[];
+  /** Network interface the static address goes on (eth0 on XenServer). */
+  interface: string;
+  sshAuthorizedKeys: string[];
+  /** Discovery URL of the cluster; for the redacted preview copy, a placeholder. */
+  discoveryUrl: string;
+  /** fleet metadata, e.g. { role: "web" }. */
+  fleetMetadata: Record<string, string>;
+  nfs: { server: string; export: string; mountPoint: string; options: string[] };
+  install: { device: string; channel: string; baseUrl?: string };
+  rebootStrategy: string;
+}
+
+/** etcd ports: 2379/2380 official, 4001/7001 legacy (thesis Annex 2). */
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+export const ETCD_LEGACY_CLIENT_PORT = 4001;
+export const ETCD_LEGACY_PEER_PORT = 7001;
+
+/** Flag file the installer creates on the install boot; etcd2 and fleet do not start while it exists. */
+export const INSTALLING_FLAG = "/run/xen-coreos-installing";
+export const INSTALLER_UNIT = "xen-coreos-install.service";
+
+/** Partition 9 (ROOT) of the install disk: present only once CoreOS is installed. */
+export function rootPartition(device: string): string {
+  return /\d$/.test(device) ? `${device}p9` : `${device}9`;
+}
+
+/** fleet's metadata string: `key=value` pairs, comma-separated, keys sorted. */
+export function fleetMetadataString(metadata: Record<string, string>): string {
+  return Object.keys(metadata)
+    .sort()
+    .map((k) => `${k}=${metadata[k]}`)
+    .join(",");
+}
+
+function unitText(sections: Array<[string, Directive[]]>): string {
+  return renderIni(sections);
+}
+
+/**
+ * The installer: runs only on the install boot (the disk has no ROOT partition yet),
+ * marks the boot as an install boot so etcd2 and fleet stay down (they would otherwise
+ * register this node with the discovery token before the real boot), installs, reboots.
+ */
+function installerUnit(input: CloudConfigInput): string {
+  const args = ["/usr/bin/coreos-install", "-d", input.install.device, "-C", input.install.channel, "-o", "xen"];
+  if (input.install.baseUrl) args.push("-b", input.install.baseUrl);
+  return unitText([
+    ["Unit", [
+      ["Description", `Install CoreOS ${input.install.channel} to ${input.install.device} (install boot only)`],
+      ["ConditionPathExists", `!${rootPartition(input.install.device)}`],
+      ["Wants", "network-online.target"],
+      ["After", "network-online.target"],
+      ["Before", "etcd2.service fleet.service"],
+    ]],
+    ["Service", [
+      ["Type", "oneshot"],
+      ["ExecStartPre", `/usr/bin/touch ${INSTALLING_FLAG}`],
+      ["ExecStart", args.join(" ")],
+      ["ExecStartPost", "/usr/bin/systemctl --no-block reboot"],
+    ]],
+  ]);
+}
+
+const skipOnInstallBoot = {
+  name: "10-xen-coreos-installed-only.conf",
+  content: unitText([["Unit", [["ConditionPathExists", `!${INSTALLING_FLAG}`]]]]),
+};
+
+/** The NFS mount: named after its path, ordered after the network (the thesis put it before local-fs.target). */
+function nfsMountUnit(nfs: CloudConfigInput["nfs"]): string {
+  return unitText([
+    ["Unit", [
+      ["Description", `NFS share ${nfs.server}:${nfs.export} (customer sites, proxy config, services)`],
+      ["Wants", "network-online.target rpc-statd.service"],
+      ["After", "network-online.target rpc-statd.service"],
+      ["Before", "remote-fs.target"],
+    ]],
+    ["Mount", [
+      ["What", `${nfs.server}:${nfs.export}`],
+      ["Where", nfs.mountPoint],
+      ["Type", "nfs"],
+      ["Options", nfs.options.join(",")],
+      ["TimeoutSec", "90"],
+    ]],
+    ["Install", [["WantedBy", "remote-fs.target"]]],
+  ]);
+}
+
+function staticNetworkUnit(input: CloudConfigInput): string {
+  return unitText([
+    ["Match", [["Name", input.interface]]],
+    ["Network", [
+      ["Address", `${input.ip}/${input.prefixLength}`],
+      ["Gateway", input.gateway],
+      ...input.dns.map((d): Directive => ["DNS", d]),
+    ]],
+  ]);
+}
+
+/** XenServer guest agent from the config drive's agent/ folder, so the host reports the VM's IP (thesis Annex 2). */
+function guestAgentUnit(): string {
+  return unitText([
+    ["Unit", [
+      ["Description", "XenServer Linux Guest Agent"],
+      ["ConditionPathExists", "/media/configdrive/agent/xe-daemon"],
+      ["After", "media-configdrive.mount"],
+    ]],
+    ["Service", [
+      ["ExecStartPre", "/media/configdrive/agent/xe-linux-distribution /var/cache/xe-linux-distribution"],
+      ["Environment", "XE_UPDATE_GUEST_ATTRS=/media/configdrive/agent/xe-update-guest-attrs"],
+      ["ExecStart", "/media/configdrive/agent/xe-daemon"],
+      ["Restart", "always"],
+    ]],
+  ]);
+}
+
+/** Key order: an entry's `name`/`path` first (what a reader scans for), then alphabetical. */
+function byNameFirst(a: string, b: string): number {
+  const rank = (k: string) => (k === "name" || k === "path" ? 0 : 1);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** Renders the node's cloud-config: `#cloud-config` header, then YAML with sorted keys. */
+export function renderCloudConfig(input: CloudConfigInput): string {
+  const ip = input.ip;
+  const mountUnit = pathToUnitName(input.nfs.mountPoint);
+  const doc = {
+    hostname: input.hostname,
+    ssh_authorized_keys: input.sshAuthorizedKeys,
+    coreos: {
+      etcd2: {
+        name: input.hostname,
+        discovery: input.discoveryUrl,
+        "advertise-client-urls": `http://${ip}:${ETCD_CLIENT_PORT},http://${ip}:${ETCD_LEGACY_CLIENT_PORT}`,
+        "initial-advertise-peer-urls": `http://${ip}:${ETCD_PEER_PORT}`,
+        "listen-client-urls": `http://0.0.0.0:${ETCD_CLIENT_PORT},http://0.0.0.0:${ETCD_LEGACY_CLIENT_PORT}`,
+        "listen-peer-urls": `http://${ip}:${ETCD_PEER_PORT},http://${ip}:${ETCD_LEGACY_PEER_PORT}`,
+      },
+      fleet: {
+        "public-ip": ip,
+        metadata: fleetMetadataString(input.fleetMetadata),
+        "etcd-servers": `http://${ip}:${ETCD_CLIENT_PORT}`,
+      },
+      update: { "reboot-strategy": input.rebootStrategy, group: input.install.channel },
+      // Order matters: coreos-cloudinit starts units in this order, the installer first.
+      units: [
+        { name: INSTALLER_UNIT, command: "start", content: installerUnit(input) },
+        { name: "10-static.network", content: staticNetworkUnit(input) },
+        { name: "etcd2.service", command: "start", "drop-ins": [skipOnInstallBoot] },
+        { name: "fleet.service", command: "start", "drop-ins": [skipOnInstallBoot] },
+        { name: "rpc-statd.service", command: "start", enable: true },
+        { name: mountUnit, command: "start", enable: true, content: nfsMountUnit(input.nfs) },
+        { name: "xe-linux-distribution.service", command: "start", content: guestAgentUnit() },
+      ],
+    },
+    write_files: [
+      {
+        // Smooth network recovery after a migration between hosts (XenServer's own template).
+        path: "/etc/sysctl.d/10-enable-arp-notify.conf",
+        permissions: "0644",
+        owner: "root",
+        content: "net.ipv4.conf.all.arp_notify = 1\n",
+      },
+      {
+        // XenServer fills in no $public_ipv4, so the service units read the address from here.
+        path: "/etc/environment",
+        permissions: "0644",
+        owner: "root",
+        content:
+          `COREOS_PUBLIC_IPV4=${ip}\n` +
+          `COREOS_PRIVATE_IPV4=${ip}\n` +
+          `ETCDCTL_ENDPOINT=http://${ip}:${ETCD_CLIENT_PORT}\n`,
+      },
+    ],
+  };
+  return "#cloud-config\n" + yaml.dump(doc, { sortKeys: byNameFirst, lineWidth: -1, noRefs: true, quotingType: '"' });
+}

@@ -1,0 +1,74 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { pathToUnitName } from "../systemd/ini";
+import { renderNfsExportScript, renderNfsUnexportScript } from "./nfs-render";
+
+export interface NfsShareArgs {
+  /** NFS server address (e.g. 10.50.0.200). */
+  server: string;
+  /** Exported path (e.g. /nfs/NFS). */
+  exportPath: string;
+  /** Where nodes mount it. Defaults to /mnt/nfs. */
+  mountPoint?: string;
+  /** Mount options. Defaults to [rw, acl]. */
+  options?: string[];
+  /** The cluster network allowed to mount it (CIDR). */
+  clients: string;
+  /**
+   * When set, the export is managed on a Linux NAS over this SSH connection: an exports
+   * entry for `clients`, `exportfs -ra`, and the shared tree. Unset = an appliance
+   * configured by hand (the lab's NAS).
+   */
+  managedConnection?: command.types.input.remote.ConnectionArgs;
+  /** Export options on a managed NAS. Defaults to [rw, sync, no_subtree_check]. */
+  exportOptions?: string[];
+  /** Stack name, part of the marker on the managed export line. */
+  stack: string;
+}
+
+/**
+ * The NAS share every node mounts (thesis §10.5.1, Annex 4). A teardown removes the
+ * export line on a managed NAS and nothing else: customer data is never deleted.
+ */
+export class NfsShare extends pulumi.ComponentResource {
+  public readonly server: string;
+  public readonly exportPath: string;
+  public readonly mountPoint: string;
+  public readonly options: string[];
+  /** The systemd mount unit name that matches `mountPoint` (mnt-nfs.mount). */
+  public readonly mountUnit: string;
+  /** True when the program manages the export. */
+  public readonly managed: boolean;
+
+  constructor(name: string, args: NfsShareArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("xencoreos:nas:NfsShare", name, {}, opts);
+    this.server = args.server;
+    this.exportPath = args.exportPath;
+    this.mountPoint = args.mountPoint ?? "/mnt/nfs";
+    this.options = args.options ?? ["rw", "acl"];
+    this.mountUnit = pathToUnitName(this.mountPoint);
+    this.managed = args.managedConnection !== undefined;
+    if (args.managedConnection) {
+      const spec = {
+        marker: `xen-coreos:${args.stack}`,
+        exportPath: args.exportPath,
+        clients: args.clients,
+        exportOptions: args.exportOptions ?? ["rw", "sync", "no_subtree_check"],
+      };
+      const script = renderNfsExportScript(spec);
+      new command.remote.Command(
+        `${name}-export`,
+        { connection: args.managedConnection, create: script, update: script, delete: renderNfsUnexportScript(spec) },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({
+      server: this.server,
+      exportPath: this.exportPath,
+      mountPoint: this.mountPoint,
+      options: this.options,
+      mountUnit: this.mountUnit,
+      managed: this.managed,
+    });
+  }
+}

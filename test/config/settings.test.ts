@@ -1,0 +1,218 @@
+import { SettingsError, parseSettings } from "../../components/config/settings";
+import { WITH_KEY, labRaw, stackRawSettings } from "../fixtures/settings";
+
+/** Parses and returns the problem list (empty when valid). */
+function problems(raw: any, secrets = WITH_KEY): string[] {
+  try {
+    parseSettings(raw, secrets);
+    return [];
+  } catch (e) {
+    if (e instanceof SettingsError) return e.problems;
+    throw e;
+  }
+}
+
+describe("stack settings", () => {
+  it.each(["lab", "dev", "production"])("the %s stack file is valid", (stack) => {
+    expect(problems(stackRawSettings(stack))).toEqual([]);
+  });
+
+  it("applies the documented defaults", () => {
+    const s = parseSettings(stackRawSettings("dev"), WITH_KEY);
+    expect(s.xenserver).toMatchObject({ port: 22, user: "root", storageRepository: "Local storage", template: "CoreOS" });
+    expect(s.xenserver.isoRepository).toEqual({ name: "ISOS", location: "/var/opt/isos", coreosIso: "coreos_production_iso_image.iso" });
+    expect(s.network.dns).toEqual(["192.0.2.1"]);
+    expect(s.network.interface).toBe("eth0");
+    expect(s.nas).toMatchObject({ mountPoint: "/mnt/nfs", options: ["rw", "acl"], managed: false });
+    expect(s.coreos).toMatchObject({ channel: "alpha", rebootStrategy: "etcd-lock", installDevice: "/dev/xvda" });
+    expect(s.discovery.endpoint).toBe("https://discovery.etcd.io");
+    expect(s.clusters[0].nodes[0]).toEqual({ name: "dev1", ip: "192.0.2.11", vcpus: 1, memoryMiB: 1024, diskGiB: 8, metadata: { role: "web" } });
+  });
+
+  it("lab settings carry the thesis lab's facts", () => {
+    const s = parseSettings(stackRawSettings("lab"), WITH_KEY);
+    expect(s.xenserver.host).toBe("192.168.2.105");
+    expect(s.network).toMatchObject({ cidr: "10.50.0.0/24", gateway: "10.50.0.1", dns: ["8.8.8.8"] });
+    expect(s.nas).toMatchObject({ server: "10.50.0.200", export: "/nfs/NFS", mountPoint: "/mnt/nfs" });
+    expect(s.clusters[0].nodes.map((n) => [n.name, n.vcpus, n.memoryMiB])).toEqual([
+      ["coreos1", 1, 1024], ["coreos2", 1, 1024], ["coreos3", 1, 1024],
+    ]);
+  });
+
+  it("production has a 7-node web cluster and a 3-node db cluster with more memory", () => {
+    const s = parseSettings(stackRawSettings("production"), new Set(["sshPrivateKey"]));
+    const [web, db] = s.clusters;
+    expect(web.nodes).toHaveLength(7);
+    expect(db.nodes).toHaveLength(3);
+    expect(Math.min(...db.nodes.map((n) => n.memoryMiB))).toBeGreaterThan(Math.max(...web.nodes.map((n) => n.memoryMiB)));
+    expect(db.nodes.every((n) => n.metadata.role === "db")).toBe(true);
+  });
+
+  describe("bad input names the setting and the fix", () => {
+    it("an IP outside the network", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes[1].ip = "10.60.0.5";
+      expect(problems(raw)).toEqual([
+        "xen-coreos:clusters[0].nodes[1].ip: 10.60.0.5 is outside network.cidr 10.50.0.0/24. Fix: choose an address in 10.50.0.0/24 or change xen-coreos:network.cidr.",
+      ]);
+    });
+
+    it("a malformed IP, the network and broadcast addresses, the gateway", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes[0].ip = "10.50.0.300";
+      raw.clusters[0].nodes[1].ip = "10.50.0.255";
+      raw.clusters[0].nodes[2].ip = "10.50.0.1";
+      const list = problems(raw);
+      expect(list[0]).toMatch(/nodes\[0\]\.ip: "10\.50\.0\.300" is not an IPv4 address/);
+      expect(list[1]).toMatch(/nodes\[1\]\.ip: 10\.50\.0\.255 is the network or broadcast address/);
+      expect(list[2]).toMatch(/nodes\[2\]\.ip: 10\.50\.0\.1 is the gateway's address/);
+    });
+
+    it("a duplicate node name", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes[2].name = "coreos1";
+      expect(problems(raw)).toEqual([
+        'xen-coreos:clusters[0].nodes[2].name: duplicate node name "coreos1" (also clusters[0].nodes[0]). Fix: node names are hostnames and must be unique in the stack.',
+      ]);
+    });
+
+    it("a duplicate node IP, across clusters too", () => {
+      const raw = labRaw();
+      raw.clusters.push({ name: "db", nodes: [{ name: "db1", ip: "10.50.0.102" }] });
+      expect(problems(raw)).toEqual([
+        "xen-coreos:clusters[1].nodes[0].ip: duplicate node IP 10.50.0.102 (also clusters[0].nodes[1]). Fix: give every node its own address.",
+      ]);
+    });
+
+    it.each([["CoreOS1"], ["core_os"], ["-node"], ["node-"], ["a".repeat(64)], ["x;reboot"], ["$(id)"], ["two words"], ["nl\nx"]])(
+      "a node name that is not a hostname: %j",
+      (name) => {
+        const raw = labRaw();
+        raw.clusters[0].nodes[0].name = name;
+        const list = problems(raw);
+        expect(list).toHaveLength(1);
+        expect(list[0]).toContain("xen-coreos:clusters[0].nodes[0].name:");
+        expect(list[0]).toContain("is not a valid hostname: use 1-63 lower-case letters, digits and '-'");
+      },
+    );
+
+    it("an even cluster size, with the fault tolerance it gives", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes.push({ name: "coreos4", ip: "10.50.0.104" });
+      expect(problems(raw)).toEqual([
+        "xen-coreos:clusters[0].nodes: 4 nodes is an even etcd cluster size: it tolerates 1 failure, no more than 3 nodes. Fix: use 3 or 5 nodes, or set clusters[0].allowUnsafeSize: true.",
+      ]);
+    });
+
+    it("more than 9 nodes", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes = Array.from({ length: 11 }, (_, i) => ({ name: `n${i}`, ip: `10.50.0.${20 + i}` }));
+      expect(problems(raw)).toEqual([
+        "xen-coreos:clusters[0].nodes: 11 nodes: etcd clusters above 9 members slow every write and add little safety. Fix: use at most 9, or set clusters[0].allowUnsafeSize: true.",
+      ]);
+    });
+
+    it("an even size is accepted with the explicit override", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes.push({ name: "coreos4", ip: "10.50.0.104" });
+      raw.clusters[0].allowUnsafeSize = true;
+      expect(problems(raw)).toEqual([]);
+    });
+
+    it("memory below 1024 MiB", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes[0].memoryMiB = 512;
+      expect(problems(raw)).toEqual([
+        "xen-coreos:clusters[0].nodes[0].memoryMiB: 512 MiB is below the 1024 MiB CoreOS needs to run etcd, fleet and containers. Fix: set memoryMiB to 1024 or more.",
+      ]);
+    });
+
+    it("a disk below 8 GiB, also through nodeDefaults", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodeDefaults.diskGiB = 4;
+      const list = problems(raw);
+      expect(list).toHaveLength(3);
+      expect(list[0]).toBe(
+        "xen-coreos:clusters[0].nodes[0].diskGiB: 4 GiB is below the 8 GiB the CoreOS image needs (thesis Annex 2). Fix: set diskGiB to 8 or more.",
+      );
+    });
+
+    it("no SSH public key", () => {
+      const raw = labRaw();
+      raw.ssh.authorizedKeys = [];
+      expect(problems(raw)).toEqual([
+        "xen-coreos:ssh.authorizedKeys: missing SSH key: list at least one public key for user core. Fix: add the contents of ~/.ssh/id_ed25519.pub.",
+      ]);
+    });
+
+    it("a private key pasted where a public key belongs", () => {
+      const raw = labRaw();
+      raw.ssh.authorizedKeys = ["-----BEGIN OPENSSH PRIVATE KEY-----"];
+      expect(problems(raw)[0]).toMatch(/ssh\.authorizedKeys\[0\]: is not an OpenSSH public key line.*A private key never goes here/);
+    });
+
+    it("no SSH private key secret", () => {
+      expect(problems(labRaw(), new Set())).toEqual([
+        "xen-coreos:sshPrivateKey: missing SSH private key (used for core@nodes and, unless xenserverPrivateKey is set, root@XenServer). Fix: pulumi config set --secret xen-coreos:sshPrivateKey < ~/.ssh/id_ed25519",
+      ]);
+    });
+
+    it("a NAS outside every reachable network", () => {
+      const raw = labRaw();
+      raw.nas.server = "172.16.9.9";
+      expect(problems(raw)).toEqual([
+        "xen-coreos:nas.server: 172.16.9.9 is not reachable from the nodes: it is outside network.cidr 10.50.0.0/24 and every network.routedNetworks entry. Fix: correct the address or add its network to xen-coreos:network.routedNetworks.",
+      ]);
+    });
+
+    it("a NAS on a routed network is accepted", () => {
+      const raw = labRaw();
+      raw.nas.server = "172.16.9.9";
+      raw.network.routedNetworks = ["172.16.0.0/16"];
+      expect(problems(raw)).toEqual([]);
+    });
+
+    it("unknown setting keys, with a did-you-mean", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes[0].memoryMb = 2048;
+      raw.xenserver.tempalte = "CoreOS";
+      raw.nsa = {};
+      const list = problems(raw);
+      expect(list).toContain('xen-coreos:nsa: unknown setting. Did you mean "nas"? Known keys here: xenserver, network, ssh, discovery, coreos, nas, clusters, services, sshPrivateKey, xenserverPrivateKey, nasPrivateKey.');
+      expect(list).toContain('xen-coreos:xenserver.tempalte: unknown setting. Did you mean "template"? Known keys here: host, port, user, hostKey, network, storageRepository, template, isoRepository.');
+      expect(list.find((l) => l.includes("memoryMb"))).toMatch(/clusters\[0\]\.nodes\[0\]\.memoryMb: unknown setting\. Did you mean "memoryMiB"\?/);
+    });
+
+    it("missing required sections", () => {
+      const list = problems({}, WITH_KEY);
+      expect(list).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^xen-coreos:network: is required/),
+          expect.stringMatching(/^xen-coreos:xenserver: is required/),
+          expect.stringMatching(/^xen-coreos:clusters: is required/),
+          expect.stringMatching(/^xen-coreos:nas: is required/),
+        ]),
+      );
+    });
+
+    it("a gateway outside the network, a bad discovery endpoint, an unknown channel", () => {
+      const raw = labRaw();
+      raw.network.gateway = "10.9.9.1";
+      raw.discovery.endpoint = "discovery.etcd.io";
+      raw.coreos.channel = "nightly";
+      const list = problems(raw);
+      expect(list).toEqual([
+        "xen-coreos:network.gateway: 10.9.9.1 is outside network.cidr 10.50.0.0/24. Fix: use the router address of 10.50.0.0/24.",
+        'xen-coreos:discovery.endpoint: "discovery.etcd.io" is not an http(s) base URL. Fix: use https://discovery.etcd.io or http://<your etcd-discovery>:8087.',
+        'xen-coreos:coreos.channel: must be one of alpha, beta, stable, got "nightly".',
+      ]);
+    });
+
+    it("reports every problem at once in one error", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes[0].memoryMiB = 10;
+      raw.clusters[0].nodes[1].diskGiB = 1;
+      expect(() => parseSettings(raw, WITH_KEY)).toThrow(/Invalid stack settings \(2 problems\):\n  - .*memoryMiB.*\n  - .*diskGiB/);
+    });
+  });
+});

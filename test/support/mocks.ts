@@ -1,0 +1,124 @@
+/**
+ * Pulumi mocks that record every resource the program declares and return realistic
+ * state: remote commands print a uuid like xe does, the discovery request prints a token
+ * URL, random ids have hex. Any provider function call is unexpected and throws.
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  /** Inputs with secrets unwrapped to their values. */
+  inputs: Record<string, any>;
+  /** Input paths (dotted) that arrived as Pulumi secrets. */
+  secretPaths: string[];
+}
+
+/** The marker the Pulumi runtime uses for a serialized secret value. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Unwraps serialized secrets, collecting the paths where they were. */
+function unwrap(value: any, path: string, secretPaths: string[]): any {
+  if (Array.isArray(value)) return value.map((v, i) => unwrap(v, `${path}[${i}]`, secretPaths));
+  if (value && typeof value === "object") {
+    if (Object.values(value).includes(SECRET_SIG) && "value" in value) {
+      secretPaths.push(path);
+      return unwrap(value.value, path, []);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v, path ? `${path}.${k}` : k, secretPaths)]));
+  }
+  return value;
+}
+
+export class ResourceRecorder implements pulumi.runtime.Mocks {
+  readonly resources: RecordedResource[] = [];
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+    const secretPaths: string[] = [];
+    const inputs = unwrap(args.inputs, "", secretPaths);
+    this.resources.push({ type: args.type, name: args.name, inputs, secretPaths });
+    const state: Record<string, any> = { ...args.inputs };
+    switch (args.type) {
+      case "command:remote:Command":
+        state.stdout = `${uuidFor(args.name)}\n`;
+        state.stderr = "";
+        break;
+      case "command:local:Command":
+        state.stdout = `https://discovery.etcd.io/${crypto.createHash("md5").update(args.name).digest("hex")}`;
+        state.stderr = "";
+        break;
+      case "random:index/randomId:RandomId":
+        state.hex = crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 16);
+        state.b64Std = Buffer.from(state.hex, "hex").toString("base64");
+        break;
+      case "random:index/randomPassword:RandomPassword":
+        state.result = `pw-${crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 24)}`;
+        break;
+    }
+    return { id: `${args.name}-id`, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    throw new Error(`unexpected provider function call ${args.token}`);
+  }
+
+  /** Parent of every resource (components included), by resource name; recorded by `watchParents`. */
+  readonly parents = new Map<string, string | undefined>();
+  readonly types = new Map<string, string>();
+
+  /**
+   * A root component whose transformation (inherited by every descendant) records each
+   * resource's parent and type: mocks are not told the parent. Pass it as the program's parent.
+   */
+  root(): pulumi.ComponentResourceOptions {
+    const record: pulumi.ResourceTransformation = (args) => {
+      const parent = args.opts.parent as (pulumi.Resource & { __name?: string }) | undefined;
+      this.parents.set(args.name, parent?.__name);
+      this.types.set(args.name, args.type);
+      return undefined;
+    };
+    const root = new pulumi.ComponentResource("test:index:Root", "root", {}, { transformations: [record] });
+    return { parent: root };
+  }
+
+  /** The chain of parent names up to the stack, nearest first. */
+  ancestry(name: string): string[] {
+    const chain: string[] = [];
+    let current = this.parents.get(name);
+    while (current !== undefined && current !== "root") {
+      chain.push(current);
+      current = this.parents.get(current);
+    }
+    return chain;
+  }
+
+  byType(type: string): RecordedResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  named(name: string): RecordedResource {
+    const found = this.resources.find((r) => r.name === name);
+    if (!found) throw new Error(`no resource named ${name}; have: ${this.resources.map((r) => r.name).join(", ")}`);
+    return found;
+  }
+}
+
+/** A stable fake uuid per resource name. */
+export function uuidFor(name: string): string {
+  const h = crypto.createHash("sha1").update(name).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Resolves an Output in a mocked program (undefined when unknown). */
+export function valueOf<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+/** Sets stack config like `pulumi config` would: objects as JSON, the secret keys marked secret. */
+export function setStackConfig(raw: Record<string, unknown>, secrets: Record<string, string>): void {
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) all[`xen-coreos:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(secrets)) all[`xen-coreos:${k}`] = v;
+  pulumi.runtime.setAllConfig(all, Object.keys(secrets).map((k) => `xen-coreos:${k}`));
+}
