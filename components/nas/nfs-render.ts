@@ -32,7 +32,8 @@ export function renderNfsExportScript(spec: NfsExportSpec): string {
     ...SHARED_TREE.map((dir) => `mkdir -p "$export_path"/${dir}`),
     'touch "$exports_file"',
     'tmp=$(mktemp "$exports_file.XXXXXX")',
-    'grep -v -F "# $marker" "$exports_file" >"$tmp" || true',
+    // Keep every line that does not end in exactly our marker (lab must not match lab2).
+    'awk -v m=" # $marker" \'length($0) < length(m) || substr($0, length($0) - length(m) + 1) != m\' "$exports_file" >"$tmp"',
     "printf '%s\\n' \"$export_line\" >>\"$tmp\"",
     'chmod 0644 "$tmp"',
     'mv "$tmp" "$exports_file"',
@@ -50,7 +51,8 @@ export function renderNfsUnexportScript(spec: Pick<NfsExportSpec, "marker" | "ex
     "set -eu",
     '[ -f "$exports_file" ] || exit 0',
     'tmp=$(mktemp "$exports_file.XXXXXX")',
-    'grep -v -F "# $marker" "$exports_file" >"$tmp" || true',
+    // Keep every line that does not end in exactly our marker (lab must not match lab2).
+    'awk -v m=" # $marker" \'length($0) < length(m) || substr($0, length($0) - length(m) + 1) != m\' "$exports_file" >"$tmp"',
     'chmod 0644 "$tmp"',
     'mv "$tmp" "$exports_file"',
     "exportfs -ra",
