@@ -73,7 +73,9 @@ if [ -n "$changes" ]; then
   if [ -z "$sys_vdi" ]; then
     sr=$(one "$(xe sr-list name-label="$sr_name" --minimal)" "storage repository '$sr_name' (xen-coreos:xenserver.storageRepository)")
     sys_vdi=$(xe vdi-create sr-uuid="$sr" name-label="$name_label system disk" type=user virtual-size="$disk_bytes")
-    xe vbd-create vm-uuid="$vm" vdi-uuid="$sys_vdi" device=0 bootable=true mode=RW type=Disk >/dev/null
+    sys_vbd=$(xe vbd-create vm-uuid="$vm" vdi-uuid="$sys_vdi" device=0 bootable=true mode=RW type=Disk)
+    # vm-uninstall destroys only disks whose VBD carries the owner key (as vm-install's do).
+    xe vbd-param-set uuid="$sys_vbd" other-config:owner=true
   elif [ "$cur_disk" != "$disk_bytes" ]; then
     xe vdi-resize uuid="$sys_vdi" disk-size="$disk_bytes"
   fi

@@ -1,0 +1,252 @@
+/**
+ * The generated xe scripts run by a real sh against the xe double (test/sandbox/bin/xe),
+ * which accepts only the real xapi CLI grammar and keeps VM/VDI/VBD state. This is the
+ * whole node lifecycle without SSH: the engine tests add sshd and Pulumi on top.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  renderConfigDriveCreateScript,
+  renderConfigDriveDeleteScript,
+  renderIsoRepositoryScript,
+  renderVmConvergeScript,
+  renderVmDeleteScript,
+  VmSpec,
+} from "../../components/xen/xe-scripts";
+import { describeWith } from "../support/prereq";
+
+const XE_BIN = path.join(__dirname, "..", "sandbox", "bin");
+let dir: string;
+
+interface Run { status: number | null; stdout: string; stderr: string }
+
+function sh(script: string, opts: { stdin?: string; env?: Record<string, string> } = {}): Run {
+  const env = { ...process.env, PATH: `${XE_BIN}:${process.env.PATH}`, XE_STATE: path.join(dir, "state.json"), HOME: dir, ...opts.env };
+  const r = spawnSync("sh", ["-c", script], { encoding: "utf8", input: opts.stdin ?? "", env });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function xe(...args: string[]): string {
+  const r = spawnSync(path.join(XE_BIN, "xe"), args, { encoding: "utf8", env: { ...process.env, XE_STATE: path.join(dir, "state.json"), HOME: dir } });
+  if (r.status !== 0) throw new Error(`xe ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function calls(): string[][] {
+  const log = path.join(dir, "state.json.log");
+  return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l).argv) : [];
+}
+
+const lastLine = (s: string) => s.trim().split("\n").pop()!;
+
+function vmSpec(overrides: Partial<VmSpec> = {}): VmSpec {
+  return {
+    marker: "lab/lab/coreos1",
+    nameLabel: "coreos1",
+    template: "CoreOS",
+    storageRepository: "Local storage",
+    network: "cluster",
+    isoName: "coreos_production_iso_image.iso",
+    configDriveVdi: "",
+    vcpus: 1,
+    memoryMiB: 1024,
+    diskGiB: 8,
+    ...overrides,
+  };
+}
+
+const DRIVE = (marker: string) => ({ marker, nameLabel: "coreos1 config-2 (xen-coreos)", storageRepository: "Local storage", guestAgentDir: "/nonexistent" });
+
+/** ISO library with the install ISO, and one config drive: what a VM needs before it is created. */
+function prepareHost(): { drive: string } {
+  fs.mkdirSync(path.join(dir, "isos"));
+  fs.writeFileSync(path.join(dir, "isos", "coreos_production_iso_image.iso"), Buffer.alloc(4096));
+  const iso = sh(renderIsoRepositoryScript({ name: "ISOS", location: path.join(dir, "isos"), isoName: "coreos_production_iso_image.iso" }));
+  expect(iso.stderr).toBe("");
+  expect(iso.status).toBe(0);
+  const drive = sh(renderConfigDriveCreateScript(DRIVE("lab/lab/coreos1/aaaa")), { stdin: "#cloud-config\nhostname: coreos1\n" });
+  expect(drive.status).toBe(0);
+  return { drive: lastLine(drive.stdout) };
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "xe-"));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe double", () => {
+  it("the ISO library is created once, scanned, and must hold the install ISO", () => {
+    const spec = { name: "ISOS", location: path.join(dir, "isos"), isoName: "coreos_production_iso_image.iso" };
+    const missing = sh(renderIsoRepositoryScript(spec));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("the CoreOS install ISO coreos_production_iso_image.iso is not in");
+    fs.writeFileSync(path.join(spec.location, spec.isoName), Buffer.alloc(1024));
+    const first = sh(renderIsoRepositoryScript(spec));
+    const second = sh(renderIsoRepositoryScript(spec));
+    expect(first.status).toBe(0);
+    expect(lastLine(second.stdout)).toBe(lastLine(first.stdout));
+    expect(xe("sr-list", "type=iso", "--minimal").split(",")).toHaveLength(1);
+  });
+
+  it("a config drive is a config-2 ISO in a marked VDI; re-running finds it; delete removes it and tolerates it gone", () => {
+    prepareHost();
+    const again = sh(renderConfigDriveCreateScript(DRIVE("lab/lab/coreos1/aaaa")), { stdin: "#cloud-config\n" });
+    const vdis = xe("vdi-list", "other-config:xen-coreos-config-drive=lab/lab/coreos1/aaaa", "--minimal");
+    expect(vdis.split(",")).toHaveLength(1);
+    expect(lastLine(again.stdout)).toBe(vdis);
+    expect(calls().filter((c) => c[0] === "vdi-import")).toHaveLength(1);
+    expect(sh(renderConfigDriveDeleteScript(DRIVE("lab/lab/coreos1/aaaa"))).status).toBe(0);
+    expect(xe("vdi-list", "other-config:xen-coreos-config-drive=lab/lab/coreos1/aaaa", "--minimal")).toBe("");
+    const gone = sh(renderConfigDriveDeleteScript(DRIVE("lab/lab/coreos1/aaaa")));
+    expect(gone.status).toBe(0);
+    expect(gone.stderr).toContain("already gone");
+  });
+
+  it("an empty cloud-config is refused and leaves no VDI", () => {
+    const r = sh(renderConfigDriveCreateScript(DRIVE("lab/lab/coreos1/bbbb")), { stdin: "" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("empty cloud-config on standard input");
+    expect(xe("vdi-list", "other-config:xen-coreos-config-drive=lab/lab/coreos1/bbbb", "--minimal")).toBe("");
+  });
+
+  it("converge creates a running VM with the settings, its VIF, CD and config drive", () => {
+    const { drive } = prepareHost();
+    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, vcpus: 2, memoryMiB: 1536, diskGiB: 10 })));
+    expect(r.stderr).toContain("applying");
+    expect(r.status).toBe(0);
+    const vm = lastLine(r.stdout);
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=power-state")).toBe("running");
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=VCPUs-max")).toBe("2");
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=memory-static-max")).toBe(String(1536 * 1024 * 1024));
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=other-config", "param-key=xen-coreos-node")).toBe("lab/lab/coreos1");
+    const sysVdi = xe("vbd-list", `vm-uuid=${vm}`, "userdevice=0", "params=vdi-uuid", "--minimal");
+    expect(xe("vdi-param-get", `uuid=${sysVdi}`, "param-name=virtual-size")).toBe(String(10 * 1024 ** 3));
+    expect(xe("vbd-list", `vm-uuid=${vm}`, "userdevice=1", "params=vdi-uuid", "--minimal")).toBe(drive);
+    expect(xe("vbd-list", `vm-uuid=${vm}`, "type=CD", "--minimal")).not.toBe("");
+    expect(xe("vif-list", `vm-uuid=${vm}`, "params=network-name-label", "--minimal")).toBe("cluster");
+  });
+
+  it("a second converge with the same settings changes nothing", () => {
+    const { drive } = prepareHost();
+    const spec = vmSpec({ configDriveVdi: drive });
+    const first = lastLine(sh(renderVmConvergeScript(spec)).stdout);
+    const before = calls().length;
+    const second = sh(renderVmConvergeScript(spec));
+    expect(second.status).toBe(0);
+    expect(lastLine(second.stdout)).toBe(first);
+    const writes = calls().slice(before).filter((c) => !/-(list|param-get)$/.test(c[0]));
+    expect(writes).toEqual([]);
+  });
+
+  it("a memory change is applied in place: clean shutdown, set, start; the VM keeps its uuid", () => {
+    const { drive } = prepareHost();
+    const vm = lastLine(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive }))).stdout);
+    const before = calls().length;
+    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, memoryMiB: 2048 })));
+    expect(r.status).toBe(0);
+    expect(lastLine(r.stdout)).toBe(vm);
+    const writes = calls().slice(before).filter((c) => !/-(list|param-get)$/.test(c[0])).map((c) => c[0]);
+    expect(writes).toEqual(["vm-shutdown", "vm-memory-limits-set", "vm-start"]);
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=memory-dynamic-max")).toBe(String(2048 * 1024 * 1024));
+  });
+
+  it("fewer vCPUs lowers VCPUs-at-startup before VCPUs-max", () => {
+    const { drive } = prepareHost();
+    sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, vcpus: 4 })));
+    const before = calls().length;
+    expect(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, vcpus: 2 }))).status).toBe(0);
+    const sets = calls().slice(before).filter((c) => c[0] === "vm-param-set").map((c) => c[2]);
+    expect(sets).toEqual(["VCPUs-at-startup=2", "VCPUs-max=2"]);
+  });
+
+  it("a new config drive is swapped in with a reboot", () => {
+    const { drive } = prepareHost();
+    const vm = lastLine(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive }))).stdout);
+    const next = lastLine(sh(renderConfigDriveCreateScript(DRIVE("lab/lab/coreos1/cccc")), { stdin: "#cloud-config\nhostname: new\n" }).stdout);
+    expect(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: next }))).status).toBe(0);
+    expect(xe("vbd-list", `vm-uuid=${vm}`, "userdevice=1", "params=vdi-uuid", "--minimal")).toBe(next);
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=power-state")).toBe("running");
+    // The old drive is now unattached; its own delete removes it.
+    expect(sh(renderConfigDriveDeleteScript(DRIVE("lab/lab/coreos1/aaaa"))).status).toBe(0);
+    expect(xe("vdi-list", `uuid=${drive}`, "--minimal")).toBe("");
+  });
+
+  it("a smaller disk is refused with the fix, and nothing is changed", () => {
+    const { drive } = prepareHost();
+    sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, diskGiB: 10 })));
+    const before = calls().length;
+    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, diskGiB: 8 })));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("xen-coreos: node coreos1: the system disk is 10737418240 bytes, larger than diskGiB asks (8589934592): a disk cannot shrink.");
+    expect(calls().slice(before).filter((c) => !/-(list|param-get)$/.test(c[0]))).toEqual([]);
+  });
+
+  it("a failure halfway names the node; the re-run finishes without a second VM", () => {
+    const { drive } = prepareHost();
+    const failed = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive })), { env: { XE_FAIL_ON: "vm-cd-add" } });
+    expect(failed.status).not.toBe(0);
+    const again = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive })));
+    expect(again.status).toBe(0);
+    expect(xe("vm-list", "other-config:xen-coreos-node=lab/lab/coreos1", "--minimal").split(",")).toHaveLength(1);
+    expect(xe("vm-list", "name-label=coreos1", "--minimal").split(",")).toHaveLength(1);
+  });
+
+  it("a missing network or template is named with its setting", () => {
+    const { drive } = prepareHost();
+    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, network: "no such net" })));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("xen-coreos: node coreos1: network 'no such net' (xen-coreos:xenserver.network) not found");
+    expect(xe("vm-list", "name-label=coreos1", "--minimal")).toBe("");
+  });
+
+  it("delete shuts down and uninstalls with the system disk, keeps the ISO, and tolerates a VM already gone", () => {
+    const { drive } = prepareHost();
+    const vm = lastLine(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive }))).stdout);
+    const sysVdi = xe("vbd-list", `vm-uuid=${vm}`, "userdevice=0", "params=vdi-uuid", "--minimal");
+    const del = sh(renderVmDeleteScript({ marker: "lab/lab/coreos1", nameLabel: "coreos1" }));
+    expect(del.stderr).toBe("");
+    expect(del.status).toBe(0);
+    expect(xe("vm-list", `uuid=${vm}`, "--minimal")).toBe("");
+    expect(xe("vdi-list", `uuid=${sysVdi}`, "--minimal")).toBe("");
+    expect(xe("vdi-list", "name-label=coreos_production_iso_image.iso", "--minimal")).not.toBe("");
+    expect(sh(renderConfigDriveDeleteScript(DRIVE("lab/lab/coreos1/aaaa"))).status).toBe(0);
+    expect(xe("vdi-list", "--minimal")).toBe(xe("vdi-list", "name-label=coreos_production_iso_image.iso", "--minimal"));
+    const gone = sh(renderVmDeleteScript({ marker: "lab/lab/coreos1", nameLabel: "coreos1" }));
+    expect(gone.status).toBe(0);
+    expect(gone.stderr).toContain("VM already gone");
+  });
+
+  it("a template without a disk gets a system disk that uninstall removes too", () => {
+    fs.writeFileSync(path.join(dir, "seed.json"), JSON.stringify({ templates: [{ "name-label": "CoreOS", disks: [] }] }));
+    const env = { XE_SEED: path.join(dir, "seed.json") };
+    fs.mkdirSync(path.join(dir, "isos"));
+    fs.writeFileSync(path.join(dir, "isos", "coreos_production_iso_image.iso"), Buffer.alloc(4096));
+    sh(renderIsoRepositoryScript({ name: "ISOS", location: path.join(dir, "isos"), isoName: "coreos_production_iso_image.iso" }), { env });
+    const drive = lastLine(sh(renderConfigDriveCreateScript(DRIVE("m/aaaa")), { stdin: "#cloud-config\n", env }).stdout);
+    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive })), { env });
+    expect(r.status).toBe(0);
+    const vm = lastLine(r.stdout);
+    const sysVdi = xe("vbd-list", `vm-uuid=${vm}`, "userdevice=0", "params=vdi-uuid", "--minimal");
+    expect(xe("vdi-param-get", `uuid=${sysVdi}`, "param-name=virtual-size")).toBe(String(8 * 1024 ** 3));
+    expect(sh(renderVmDeleteScript({ marker: "lab/lab/coreos1", nameLabel: "coreos1" }), { env }).status).toBe(0);
+    expect(xe("vdi-list", `uuid=${sysVdi}`, "--minimal")).toBe("");
+  });
+
+  it.each(["it's a net", "$(touch pwned)", "semi;colon & pipe|", "back`tick`", "dq\"net\" \\ x"])(
+    "a hostile XenServer name %j reaches xe as one argument",
+    (hostile) => {
+      fs.writeFileSync(path.join(dir, "seed.json"), JSON.stringify({ networks: [{ "name-label": hostile }] }));
+      const { drive } = prepareHost();
+      const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, network: hostile })), { env: { XE_SEED: path.join(dir, "seed.json") } });
+      expect(r.stderr).not.toContain("not found");
+      expect(r.status).toBe(0);
+      const vm = lastLine(r.stdout);
+      // The seed holds just this one network.
+      expect(xe("vif-list", `vm-uuid=${vm}`, "params=network-uuid", "--minimal")).toBe(xe("network-list", "--minimal"));
+      expect(fs.existsSync(path.join(dir, "pwned"))).toBe(false);
+      expect(calls().find((c) => c[0] === "network-list")).toEqual(["network-list", `name-label=${hostile}`, "--minimal"]);
+    },
+  );
+});
