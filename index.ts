@@ -6,3 +6,4 @@ const outputs = xenCoreosProgram();
 export const clusters = outputs.clusters;
 export const share = outputs.share;
 export const isoRepository = outputs.isoRepository;
+export const services = outputs.services;

@@ -9,6 +9,11 @@ import { loadStackSettings } from "./config/load";
 import { CoreosCluster } from "./cluster/coreos-cluster";
 import { NfsShare } from "./nas/nfs-share";
 import { IsoRepository } from "./xen/iso-repository";
+import { ClusterSettings } from "./config/settings";
+import { FleetReady } from "./fleet/fleet-ready";
+import { FtpService } from "./services/ftp-service";
+import { GaleraCluster } from "./services/galera-cluster";
+import { WebCluster } from "./services/web-cluster";
 
 /** Builds the platform. `opts` lets a caller (a test) parent everything under one resource. */
 export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
@@ -61,6 +66,53 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
       }, opts),
   );
 
+  // ---- services: on each cluster that runs one, fleetctl on its first node once fleet lists every node.
+  const nodeConnection = (node: ClusterSettings["nodes"][number]): command.types.input.remote.ConnectionArgs => ({
+    host: node.sshHost ?? node.ip,
+    port: settings.ssh.port,
+    user: settings.ssh.user,
+    privateKey: secrets.sshPrivateKey,
+    dialErrorLimit: 20,
+    perDialTimeout: 15,
+    // The cluster network sits behind the XenServer host (thesis: ssh to the host, then to the node).
+    proxy: settings.ssh.viaXenServer
+      ? { host: xenserver.host, port: xenserver.port, user: xenserver.user, privateKey: secrets.xenserverPrivateKey, hostKey: xenserver.hostKey }
+      : undefined,
+  });
+  const { web, galera, ftp } = settings.services;
+  const protectedDirs = [`${nas.mountPoint}/www`];
+  const ready = new Map<string, FleetReady>();
+  const fleetFor = (clusterName: string) => {
+    const index = settings.clusters.findIndex((c) => c.name === clusterName);
+    const cluster = settings.clusters[index];
+    if (!ready.has(clusterName)) {
+      ready.set(clusterName, new FleetReady(`${clusterName}-fleet`, {
+        connection: nodeConnection(cluster.nodes[0]),
+        machines: cluster.nodes.length,
+      }, { ...opts, dependsOn: [clusters[index]] }));
+    }
+    return { cluster, connection: nodeConnection(cluster.nodes[0]), ready: ready.get(clusterName)! };
+  };
+  const webCluster = web
+    ? (() => {
+        const f = fleetFor(web.cluster);
+        return new WebCluster("web", { settings: web, fleetConnection: f.connection, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
+      })()
+    : undefined;
+  const galeraCluster = galera
+    ? (() => {
+        const f = fleetFor(galera.cluster);
+        const nodeConnections = Object.fromEntries(f.cluster.nodes.map((n) => [n.name, nodeConnection(n)]));
+        return new GaleraCluster("galera", { settings: galera, cluster: f.cluster, fleetConnection: f.connection, nodeConnections, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
+      })()
+    : undefined;
+  const ftpService = ftp
+    ? (() => {
+        const f = fleetFor(ftp.cluster);
+        return new FtpService("ftp", { settings: ftp, fleetConnection: f.connection, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
+      })()
+    : undefined;
+
   return {
     clusters: Object.fromEntries(
       clusters.map((c) => [
@@ -85,5 +137,10 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
       managed: share.managed,
     },
     isoRepository: isoRepository.srUuid,
+    services: {
+      web: webCluster && { units: Object.keys(webCluster.units), backendPorts: webCluster.backendPorts, entry: `http://<any node running nginx.service>:80/` },
+      database: galeraCluster && { endpoint: galeraCluster.endpoint, appPassword: galeraCluster.appPassword, rootPassword: galeraCluster.rootPassword },
+      ftp: ftpService && { passwords: ftpService.passwords },
+    },
   };
 }

@@ -78,7 +78,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
             dns: network.dns,
             interface: network.interface,
             sshAuthorizedKeys: args.sshAuthorizedKeys,
-            fleetMetadata: { cluster: cluster.name, ...node.metadata },
+            fleetMetadata: node.metadata,
             nfs: {
               server: args.share.server,
               export: args.share.exportPath,

@@ -7,6 +7,8 @@
  * and says how to fix it; all errors are collected and reported together.
  */
 import * as ipaddr from "ipaddr.js";
+import { ServiceSettings, parseServices } from "./services-settings";
+import { servicePlacementProblems } from "../services/bundles";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "xen-coreos";
@@ -68,6 +70,12 @@ export interface NetworkSettings {
 export interface SshSettings {
   /** Public keys put in every node's `ssh_authorized_keys` (user `core`). At least one. */
   authorizedKeys: string[];
+  /** User the program logs in as on the nodes (fleetctl, files). Defaults to core. */
+  user: string;
+  /** SSH port of the nodes. Defaults to 22. */
+  port: number;
+  /** Reach the nodes through the XenServer host (the cluster network is behind it). Defaults to true. */
+  viaXenServer: boolean;
 }
 
 export interface DiscoverySettings {
@@ -119,6 +127,8 @@ export interface NodeSettings {
   diskGiB: number;
   /** fleet metadata of the node (e.g. { role: web }); merged over the cluster's. */
   metadata: Record<string, string>;
+  /** Address the program uses to reach the node over SSH when it is not `ip` (NAT, a tunnel). */
+  sshHost?: string;
 }
 
 export interface ClusterSettings {
@@ -138,8 +148,8 @@ export interface StackSettings {
   coreos: CoreosSettings;
   nas: NasSettings;
   clusters: ClusterSettings[];
-  /** The service layer's settings, validated by the service components. */
-  services: Record<string, unknown>;
+  /** The services (web, galera, ftp) and where they run. */
+  services: ServiceSettings;
 }
 
 /** Raw config: what `pulumi config` holds for this project, keys without the namespace. */
@@ -162,7 +172,7 @@ export class SettingsError extends Error {
 }
 
 /** Collects problems while walking the raw settings. */
-class Problems {
+export class Problems {
   readonly list: string[] = [];
   add(path: string, message: string): void {
     this.list.push(`${CONFIG_NAMESPACE}:${path}: ${message}`);
@@ -171,9 +181,9 @@ class Problems {
 
 // ---------------------------------------------------------------- small readers
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
-function isObj(v: unknown): v is Obj {
+export function isObj(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
@@ -196,7 +206,7 @@ function suggestion(key: string, known: readonly string[]): string {
   return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean "${best.k}"?` : "";
 }
 
-function checkKeys(p: Problems, path: string, obj: Obj, known: readonly string[]): void {
+export function checkKeys(p: Problems, path: string, obj: Obj, known: readonly string[]): void {
   for (const key of Object.keys(obj)) {
     if (!known.includes(key)) {
       p.add(
@@ -207,7 +217,7 @@ function checkKeys(p: Problems, path: string, obj: Obj, known: readonly string[]
   }
 }
 
-function readObj(p: Problems, path: string, value: unknown, required: boolean): Obj {
+export function readObj(p: Problems, path: string, value: unknown, required: boolean): Obj {
   if (value === undefined) {
     if (required) p.add(path, `is required. Fix: set it in Pulumi.<stack>.yaml under config: ${CONFIG_NAMESPACE}:${path}.`);
     return {};
@@ -219,7 +229,7 @@ function readObj(p: Problems, path: string, value: unknown, required: boolean): 
   return value;
 }
 
-function readString(p: Problems, path: string, value: unknown, fallback?: string): string {
+export function readString(p: Problems, path: string, value: unknown, fallback?: string): string {
   if (value === undefined || value === null || value === "") {
     if (fallback !== undefined) return fallback;
     p.add(path, `is required. Fix: pulumi config set --path '${CONFIG_NAMESPACE}:${path}' <value>.`);
@@ -232,7 +242,7 @@ function readString(p: Problems, path: string, value: unknown, fallback?: string
   return value;
 }
 
-function readInt(p: Problems, path: string, value: unknown, fallback: number): number {
+export function readInt(p: Problems, path: string, value: unknown, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== "number" || !Number.isInteger(n)) {
@@ -242,7 +252,7 @@ function readInt(p: Problems, path: string, value: unknown, fallback: number): n
   return n;
 }
 
-function readBool(p: Problems, path: string, value: unknown, fallback: boolean): boolean {
+export function readBool(p: Problems, path: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined || value === null) return fallback;
   if (typeof value === "boolean") return value;
   if (value === "true" || value === "false") return value === "true";
@@ -250,7 +260,7 @@ function readBool(p: Problems, path: string, value: unknown, fallback: boolean):
   return fallback;
 }
 
-function readStringList(p: Problems, path: string, value: unknown, fallback: string[]): string[] {
+export function readStringList(p: Problems, path: string, value: unknown, fallback: string[]): string[] {
   if (value === undefined || value === null) return fallback;
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
     p.add(path, `must be a list of strings, got ${JSON.stringify(value)}.`);
@@ -259,7 +269,7 @@ function readStringList(p: Problems, path: string, value: unknown, fallback: str
   return value as string[];
 }
 
-function readEnum<T extends string>(p: Problems, path: string, value: unknown, allowed: readonly T[], fallback: T): T {
+export function readEnum<T extends string>(p: Problems, path: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
     p.add(path, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}.`);
@@ -268,7 +278,7 @@ function readEnum<T extends string>(p: Problems, path: string, value: unknown, a
   return value as T;
 }
 
-function readStringMap(p: Problems, path: string, value: unknown): Record<string, string> {
+export function readStringMap(p: Problems, path: string, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (!isObj(value)) {
     p.add(path, `must be a mapping of key: value strings, got ${JSON.stringify(value)}.`);
@@ -359,7 +369,7 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
   const coreos = parseCoreos(p, readObj(p, "coreos", raw.coreos, false));
   const nas = parseNas(p, readObj(p, "nas", raw.nas, true), network);
   const clusters = parseClusters(p, raw.clusters, network);
-  const services = readObj(p, "services", raw.services, false);
+  const services = parseServices(p, readObj(p, "services", raw.services, false), clusters);
 
   if (!secretsPresent.has("sshPrivateKey")) {
     p.add(
@@ -372,6 +382,8 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
     p.add("nasPrivateKey", `nas.managed is true but no key reaches the NAS. Fix: pulumi config set --secret ${CONFIG_NAMESPACE}:nasPrivateKey < key`);
   }
 
+  // fleet's placement rules, checked on the rendered units, once the settings themselves are sound.
+  if (p.list.length === 0) p.list.push(...servicePlacementProblems(services, clusters));
   if (p.list.length > 0) throw new SettingsError(p.list);
   return { xenserver, network, ssh, discovery, coreos, nas, clusters, services };
 }
@@ -428,7 +440,7 @@ function parseXenServer(p: Problems, o: Obj): XenServerSettings {
 }
 
 function parseSsh(p: Problems, o: Obj): SshSettings {
-  checkKeys(p, "ssh", o, ["authorizedKeys"]);
+  checkKeys(p, "ssh", o, ["authorizedKeys", "user", "port", "viaXenServer"]);
   const authorizedKeys = readStringList(p, "ssh.authorizedKeys", o.authorizedKeys, []);
   if (authorizedKeys.length === 0 && (o.authorizedKeys === undefined || Array.isArray(o.authorizedKeys)))
     p.add("ssh.authorizedKeys", "missing SSH key: list at least one public key for user core. Fix: add the contents of ~/.ssh/id_ed25519.pub.");
@@ -436,7 +448,11 @@ function parseSsh(p: Problems, o: Obj): SshSettings {
     if (!/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\n]*)?$/.test(k))
       p.add(`ssh.authorizedKeys[${i}]`, "is not an OpenSSH public key line (\"ssh-ed25519 AAAA… comment\"). A private key never goes here.");
   });
-  return { authorizedKeys };
+  const user = readString(p, "ssh.user", o.user, "core");
+  if (!/^[a-z_][a-z0-9_-]*$/.test(user)) p.add("ssh.user", `${JSON.stringify(user)} is not a valid user name.`);
+  const port = readInt(p, "ssh.port", o.port, 22);
+  if (port < 1 || port > 65535) p.add("ssh.port", `${port} is not a TCP port (1-65535).`);
+  return { authorizedKeys, user, port, viaXenServer: readBool(p, "ssh.viaXenServer", o.viaXenServer, true) };
 }
 
 function parseDiscovery(p: Problems, o: Obj): DiscoverySettings {
@@ -545,7 +561,9 @@ function parseCluster(p: Problems, path: string, value: unknown, network: Networ
   if (!Array.isArray(rawNodes) || rawNodes.length === 0) {
     p.add(`${path}.nodes`, "must be a non-empty list of nodes ({ name, ip }).");
   } else {
-    nodes = rawNodes.map((n, i) => parseNode(p, `${path}.nodes[${i}]`, n, nodeDefaults, clusterMetadata, network));
+    // Every node carries cluster=<name>, so units can be placed by cluster too.
+    const metadata = { ...(name ? { cluster: name } : {}), ...clusterMetadata };
+    nodes = rawNodes.map((n, i) => parseNode(p, `${path}.nodes[${i}]`, n, nodeDefaults, metadata, network));
     const size = nodes.length;
     if (!allowUnsafeSize && size > MAX_CLUSTER_SIZE) {
       p.add(`${path}.nodes`, `${size} nodes: etcd clusters above ${MAX_CLUSTER_SIZE} members slow every write and add little safety. Fix: use at most ${MAX_CLUSTER_SIZE}, or set ${path}.allowUnsafeSize: true.`);
@@ -561,7 +579,7 @@ type NodeDefaults = Pick<NodeSettings, "vcpus" | "memoryMiB" | "diskGiB">;
 
 function parseNode(p: Problems, path: string, value: unknown, defaults: NodeDefaults, clusterMetadata: Record<string, string>, network: NetworkSettings): NodeSettings {
   const o = readObj(p, path, value, true);
-  checkKeys(p, path, o, ["name", "ip", "vcpus", "memoryMiB", "diskGiB", "metadata"]);
+  checkKeys(p, path, o, ["name", "ip", "vcpus", "memoryMiB", "diskGiB", "metadata", "sshHost"]);
   const name = readString(p, `${path}.name`, o.name);
   if (name && !HOSTNAME_LABEL.test(name))
     p.add(`${path}.name`, `${JSON.stringify(name)} is not a valid hostname: use 1-63 lower-case letters, digits and '-', not starting or ending with '-' (RFC 1123).`);
@@ -585,5 +603,8 @@ function parseNode(p: Problems, path: string, value: unknown, defaults: NodeDefa
   if (diskGiB < MIN_DISK_GIB)
     p.add(`${path}.diskGiB`, `${diskGiB} GiB is below the ${MIN_DISK_GIB} GiB the CoreOS image needs (thesis Annex 2). Fix: set diskGiB to ${MIN_DISK_GIB} or more.`);
   const metadata = { ...clusterMetadata, ...readStringMap(p, `${path}.metadata`, o.metadata) };
-  return { name, ip, vcpus, memoryMiB, diskGiB, metadata };
+  const sshHost = o.sshHost === undefined ? undefined : readString(p, `${path}.sshHost`, o.sshHost);
+  if (sshHost !== undefined && !isIPv4(sshHost) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(sshHost))
+    p.add(`${path}.sshHost`, `${JSON.stringify(sshHost)} is neither an IPv4 address nor a DNS name.`);
+  return { name, ip, vcpus, memoryMiB, diskGiB, metadata, ...(sshHost !== undefined ? { sshHost } : {}) };
 }

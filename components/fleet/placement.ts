@@ -151,6 +151,12 @@ function describeMachines(machines: PlacementMachine[]): string {
     .join(", ");
 }
 
+/** Machines satisfying MachineMetadata (same key OR'ed, keys AND'ed); none when a pair is malformed. */
+export function matchingMachines(pairs: string[], machines: PlacementMachine[]): PlacementMachine[] {
+  const result = metadataMatches(pairs, machines);
+  return typeof result === "string" ? [] : result;
+}
+
 /** Machines satisfying MachineMetadata (same key OR'ed, keys AND'ed), or the reason a pair is malformed. */
 function metadataMatches(pairs: string[], machines: PlacementMachine[]): PlacementMachine[] | string {
   const groups = new Map<string, Set<string>>();

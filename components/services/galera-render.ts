@@ -628,6 +628,8 @@ export interface HaproxyUnitArgs {
   machineMetadata?: string[];
   /** e.g. ["galera@*.service"] when it shares machines (and port 3306) with members. */
   conflicts?: string[];
+  /** Run on every machine that matches machineMetadata, so any db node's address is an endpoint. */
+  global?: boolean;
 }
 
 /** `galera-proxy.service`: HAProxy publishing listenPort only. */
@@ -637,6 +639,7 @@ export function renderHaproxyUnit(args: HaproxyUnitArgs): RenderedUnit {
   const xFleet: XFleet = {};
   if (args.machineMetadata?.length) xFleet.machineMetadata = [...args.machineMetadata];
   if (args.conflicts?.length) xFleet.conflicts = [...args.conflicts];
+  if (args.global) xFleet.global = true;
   const text = renderUnitFile({
     unit: [
       ["Description", `HAProxy: MySQL port ${listen} for the Galera cluster`],

@@ -26,7 +26,7 @@ describe("stack settings", () => {
     expect(s.nas).toMatchObject({ mountPoint: "/mnt/nfs", options: ["rw", "acl"], managed: false });
     expect(s.coreos).toMatchObject({ channel: "alpha", rebootStrategy: "etcd-lock", installDevice: "/dev/xvda" });
     expect(s.discovery.endpoint).toBe("https://discovery.etcd.io");
-    expect(s.clusters[0].nodes[0]).toEqual({ name: "dev1", ip: "192.0.2.11", vcpus: 1, memoryMiB: 1024, diskGiB: 8, metadata: { role: "web" } });
+    expect(s.clusters[0].nodes[0]).toEqual({ name: "dev1", ip: "192.0.2.11", vcpus: 1, memoryMiB: 1024, diskGiB: 8, metadata: { cluster: "dev", role: "web" } });
   });
 
   it("lab settings carry the thesis lab's facts", () => {

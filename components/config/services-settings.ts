@@ -1,0 +1,234 @@
+/**
+ * The services part of the stack settings (`xen-coreos:services`): the web tier, the
+ * Galera database and FTP, and on which cluster and machines each runs. Pure, like the
+ * rest of the settings: problems are collected with the setting's path and the fix.
+ */
+import { matchingMachines } from "../fleet/placement";
+import { FTP_USER_RE } from "../services/ftp-render";
+import {
+  ClusterSettings,
+  Obj,
+  Problems,
+  checkKeys,
+  isObj,
+  readEnum,
+  readInt,
+  readObj,
+  readString,
+  readStringList,
+} from "./settings";
+
+export interface WebServiceSettings {
+  /** Cluster whose fleet runs the web tier. */
+  cluster: string;
+  /** Apache instances (apache-1 … apache-N). */
+  instances: number;
+  /** Instance i listens on host port basePort + i. */
+  basePort: number;
+  apacheImage: string;
+  nginxImage: string;
+  /** Announce refresh interval and key TTL (TTL at most 3× the interval). */
+  announceIntervalSeconds: number;
+  announceTtlSeconds: number;
+  /** fleet MachineMetadata of the proxy (key=value). */
+  placement: string[];
+  /** nginx worker_processes: "auto" (one per CPU) or a count. */
+  workerProcesses: "auto" | number;
+}
+
+export interface GaleraServiceSettings {
+  cluster: string;
+  /** Members (galera@1 … galera@N), each on its own node. */
+  members: number;
+  image: string;
+  /** fleet MachineMetadata of the members and the proxy. */
+  placement: string[];
+  /** Port the HAProxy gives clients, on every matching node. */
+  proxyPort: number;
+  /** Application database and user created on first start. */
+  database: string;
+  user: string;
+  sstMethod: "mariabackup" | "rsync";
+}
+
+export interface FtpServiceSettings {
+  cluster: string;
+  /** An image with vsftpd and libpam-pwdfile (there is no official one). */
+  image: string;
+  /** Virtual users; each one's home is www/<user> on the share. */
+  users: string[];
+  listenPort: number;
+  passivePorts: { min: number; max: number };
+  placement: string[];
+}
+
+export interface ServiceSettings {
+  web?: WebServiceSettings;
+  galera?: GaleraServiceSettings;
+  ftp?: FtpServiceSettings;
+}
+
+/** Ports each service publishes on a node, for clash checks within a cluster. */
+const GALERA_PORTS = [3306, 4444, 4567, 4568];
+
+function readCluster(p: Problems, path: string, value: unknown, clusters: ClusterSettings[]): ClusterSettings | undefined {
+  const names = clusters.map((c) => c.name);
+  const fallback = clusters.length === 1 ? clusters[0].name : undefined;
+  const name = readString(p, path, value, fallback);
+  if (!name) return undefined;
+  const cluster = clusters.find((c) => c.name === name);
+  if (!cluster) p.add(path, `there is no cluster ${JSON.stringify(name)}. Fix: use one of ${names.join(", ")}.`);
+  return cluster;
+}
+
+function readPlacement(p: Problems, path: string, value: unknown, fallback: string[], cluster: ClusterSettings | undefined): string[] {
+  let placement = fallback;
+  if (isObj(value)) {
+    placement = Object.entries(value).map(([k, v]) => `${k}=${v}`);
+  } else if (value !== undefined) {
+    placement = readStringList(p, path, value, fallback);
+  }
+  for (const pair of placement) {
+    if (!/^[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+$/.test(pair)) p.add(path, `${JSON.stringify(pair)} is not fleet metadata key=value.`);
+  }
+  if (cluster && placement.length > 0 && matchingMachines(placement, cluster.nodes.map((n) => ({ name: n.name, metadata: n.metadata }))).length === 0) {
+    const have = [...new Set(cluster.nodes.flatMap((n) => Object.entries(n.metadata).map(([k, v]) => `${k}=${v}`)))].sort();
+    p.add(path, `no node of cluster ${cluster.name} has metadata ${placement.join(",")}, so fleet could place nothing. Fix: use metadata the nodes carry (${have.join(", ")}) or add it to the nodes.`);
+  }
+  return placement;
+}
+
+function nodesMatching(cluster: ClusterSettings | undefined, placement: string[]): number {
+  if (!cluster) return 0;
+  return matchingMachines(placement, cluster.nodes.map((n) => ({ name: n.name, metadata: n.metadata }))).length;
+}
+
+function readPort(p: Problems, path: string, value: unknown, fallback: number, min = 1): number {
+  const port = readInt(p, path, value, fallback);
+  if (port < min || port > 65535) p.add(path, `${port} is not a TCP port (${min}-65535).`);
+  return port;
+}
+
+function parseWeb(p: Problems, o: Obj, clusters: ClusterSettings[]): WebServiceSettings {
+  const base = "services.web";
+  checkKeys(p, base, o, ["cluster", "instances", "basePort", "apacheImage", "nginxImage", "announceIntervalSeconds", "announceTtlSeconds", "placement", "workerProcesses"]);
+  const cluster = readCluster(p, `${base}.cluster`, o.cluster, clusters);
+  const instances = readInt(p, `${base}.instances`, o.instances, 3);
+  if (instances < 1 || instances > 200) p.add(`${base}.instances`, `${instances} is out of range (1-200).`);
+  const basePort = readInt(p, `${base}.basePort`, o.basePort, 8080);
+  if (basePort < 1024) p.add(`${base}.basePort`, `${basePort} is a privileged port; apache instances use basePort+1 … basePort+instances. Fix: use 1024 or more (e.g. 8080).`);
+  else if (basePort + instances > 65535)
+    p.add(`${base}.basePort`, `instance ${instances} would listen on port ${basePort + instances}, past 65535. Fix: lower basePort to at most ${65535 - instances} or run fewer instances.`);
+  const interval = readInt(p, `${base}.announceIntervalSeconds`, o.announceIntervalSeconds, 5);
+  const ttl = readInt(p, `${base}.announceTtlSeconds`, o.announceTtlSeconds, 3 * interval);
+  if (interval < 1) p.add(`${base}.announceIntervalSeconds`, `must be at least 1, got ${interval}.`);
+  if (ttl <= interval || ttl > 3 * interval)
+    p.add(`${base}.announceTtlSeconds`, `${ttl}s must be longer than the refresh interval (${interval}s) and at most 3× it (${3 * interval}s): a stopped backend must leave the proxy within 3 missed refreshes.`);
+  const workers = o.workerProcesses === undefined || o.workerProcesses === "auto" ? "auto" : readInt(p, `${base}.workerProcesses`, o.workerProcesses, 1);
+  return {
+    cluster: cluster?.name ?? "",
+    instances,
+    basePort,
+    apacheImage: readString(p, `${base}.apacheImage`, o.apacheImage, "httpd:2.4"),
+    nginxImage: readString(p, `${base}.nginxImage`, o.nginxImage, "nginx:1.26"),
+    announceIntervalSeconds: interval,
+    announceTtlSeconds: ttl,
+    placement: readPlacement(p, `${base}.placement`, o.placement, ["role=web"], cluster),
+    workerProcesses: workers,
+  };
+}
+
+function parseGalera(p: Problems, o: Obj, clusters: ClusterSettings[]): GaleraServiceSettings {
+  const base = "services.galera";
+  checkKeys(p, base, o, ["cluster", "members", "image", "placement", "proxyPort", "database", "user", "sstMethod"]);
+  const cluster = readCluster(p, `${base}.cluster`, o.cluster, clusters);
+  const placement = readPlacement(p, `${base}.placement`, o.placement, ["role=db"], cluster);
+  const eligible = nodesMatching(cluster, placement);
+  const members = readInt(p, `${base}.members`, o.members, 3);
+  if (members < 1) p.add(`${base}.members`, `must be at least 1, got ${members}.`);
+  else if (members % 2 === 0) p.add(`${base}.members`, `${members} members: an even Galera cluster loses quorum on a split into halves. Fix: use ${members + 1} (or ${members - 1}).`);
+  if (cluster && eligible > 0 && members > eligible)
+    p.add(`${base}.members`, `${members} members need ${members} nodes (members conflict with each other), but only ${eligible} node(s) of cluster ${cluster.name} match ${placement.join(",")}. Fix: lower members or add db nodes.`);
+  const proxyPort = readPort(p, `${base}.proxyPort`, o.proxyPort, 3307);
+  if (GALERA_PORTS.includes(proxyPort)) p.add(`${base}.proxyPort`, `${proxyPort} is used by the members themselves (${GALERA_PORTS.join(", ")}). Fix: use another port, e.g. 3307.`);
+  const database = readString(p, `${base}.database`, o.database, "app");
+  const user = readString(p, `${base}.user`, o.user, "app");
+  for (const [key, value] of [["database", database], ["user", user]] as const) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(value)) p.add(`${base}.${key}`, `${JSON.stringify(value)} must be letters, digits and '_' (at most 32).`);
+  }
+  return {
+    cluster: cluster?.name ?? "",
+    members,
+    image: readString(p, `${base}.image`, o.image, "mariadb:11.4"),
+    placement,
+    proxyPort,
+    database,
+    user,
+    sstMethod: readEnum(p, `${base}.sstMethod`, o.sstMethod, ["mariabackup", "rsync"] as const, "mariabackup"),
+  };
+}
+
+function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceSettings {
+  const base = "services.ftp";
+  checkKeys(p, base, o, ["cluster", "image", "users", "listenPort", "passivePorts", "placement"]);
+  const cluster = readCluster(p, `${base}.cluster`, o.cluster, clusters);
+  const image = readString(p, `${base}.image`, o.image, "");
+  if (!image)
+    p.add(`${base}.image`, "is required: there is no official vsftpd image. Fix: build one with vsftpd and libpam-pwdfile, push it, and set its name here.");
+  const users = readStringList(p, `${base}.users`, o.users, []);
+  const seen = new Set<string>();
+  users.forEach((user, i) => {
+    if (!FTP_USER_RE.test(user))
+      p.add(`${base}.users[${i}]`, `${JSON.stringify(user)} is not a valid FTP user name: 1-32 of a-z, 0-9, '_' and '-', starting with a letter (it is also the folder www/<user>).`);
+    else if (seen.has(user)) p.add(`${base}.users[${i}]`, `duplicate user ${JSON.stringify(user)}. Fix: list each user once.`);
+    seen.add(user);
+  });
+  const pasv = readObj(p, `${base}.passivePorts`, o.passivePorts, false);
+  checkKeys(p, `${base}.passivePorts`, pasv, ["min", "max"]);
+  const min = readPort(p, `${base}.passivePorts.min`, pasv.min, 30000, 1024);
+  const max = readPort(p, `${base}.passivePorts.max`, pasv.max, 30009, 1024);
+  if (min > max) p.add(`${base}.passivePorts`, `min ${min} is above max ${max}.`);
+  else if (max - min + 1 > 200) p.add(`${base}.passivePorts`, `${max - min + 1} ports: every one is published by the unit. Fix: use at most 200.`);
+  return {
+    cluster: cluster?.name ?? "",
+    image,
+    users,
+    listenPort: readPort(p, `${base}.listenPort`, o.listenPort, 21),
+    passivePorts: { min, max },
+    placement: readPlacement(p, `${base}.placement`, o.placement, ["role=web"], cluster),
+  };
+}
+
+/** Host ports each service publishes, for the clash check among services on one cluster. */
+function publishedPorts(s: ServiceSettings): Array<{ service: string; cluster: string; ports: number[] }> {
+  const out: Array<{ service: string; cluster: string; ports: number[] }> = [];
+  if (s.web) out.push({ service: "web", cluster: s.web.cluster, ports: [80, ...Array.from({ length: s.web.instances }, (_, i) => s.web!.basePort + i + 1)] });
+  if (s.galera) out.push({ service: "galera", cluster: s.galera.cluster, ports: [...GALERA_PORTS, s.galera.proxyPort] });
+  if (s.ftp) {
+    const { min, max } = s.ftp.passivePorts;
+    out.push({ service: "ftp", cluster: s.ftp.cluster, ports: [s.ftp.listenPort, ...(max >= min && max - min < 200 ? Array.from({ length: max - min + 1 }, (_, i) => min + i) : [])] });
+  }
+  return out;
+}
+
+/** Parses `xen-coreos:services`; problems are added to `p`. */
+export function parseServices(p: Problems, o: Obj, clusters: ClusterSettings[]): ServiceSettings {
+  checkKeys(p, "services", o, ["web", "galera", "ftp"]);
+  const services: ServiceSettings = {};
+  if (o.web !== undefined) services.web = parseWeb(p, readObj(p, "services.web", o.web, true), clusters);
+  if (o.galera !== undefined) services.galera = parseGalera(p, readObj(p, "services.galera", o.galera, true), clusters);
+  if (o.ftp !== undefined) services.ftp = parseFtp(p, readObj(p, "services.ftp", o.ftp, true), clusters);
+
+  const published = publishedPorts(services);
+  for (let i = 0; i < published.length; i++) {
+    for (let j = i + 1; j < published.length; j++) {
+      const a = published[i];
+      const b = published[j];
+      if (a.cluster !== b.cluster) continue;
+      const clash = a.ports.find((port) => b.ports.includes(port));
+      if (clash !== undefined)
+        p.add(`services.${b.service}`, `port ${clash} is published by both ${a.service} and ${b.service} on cluster ${a.cluster}. Fix: move one of them (basePort, proxyPort, listenPort or passivePorts).`);
+    }
+  }
+  return services;
+}

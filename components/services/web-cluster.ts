@@ -1,0 +1,50 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { WebServiceSettings } from "../config/services-settings";
+import { FleetUnit } from "../fleet/fleet-unit";
+import { NodeFile } from "../node/node-file";
+import { renderWebBundle } from "./bundles";
+
+export interface WebClusterArgs {
+  settings: WebServiceSettings;
+  /** SSH connection to the node that runs fleetctl and writes the share's files. */
+  fleetConnection: command.types.input.remote.ConnectionArgs;
+  /** Customer data on the share, which no file may touch (e.g. /mnt/nfs/www). */
+  protectedDirs: string[];
+}
+
+/**
+ * The web tier (thesis §10.5.1, fixed): N apache instances on their own host ports, an
+ * announce sidecar per instance (MachineOf it) publishing ip:port in etcd with a TTL, the
+ * nginx proxy on port 80 (the only exposed port) with its config on the share, and an
+ * upstream renderer MachineOf the proxy that rewrites the upstream file atomically and
+ * reloads nginx locally. Files are written before the units that read them.
+ */
+export class WebCluster extends pulumi.ComponentResource {
+  /** The units, by name, with their text. */
+  public readonly units: Record<string, string>;
+  /** Host ports of the apache instances. */
+  public readonly backendPorts: number[];
+
+  constructor(name: string, args: WebClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("xencoreos:services:WebCluster", name, {}, opts);
+    const bundle = renderWebBundle(args.settings);
+    const files = bundle.files.map(
+      (file) =>
+        new NodeFile(`${name}-file-${file.path.split("/").pop()}`, {
+          connection: args.fleetConnection,
+          path: file.path,
+          content: file.content,
+          mode: file.mode,
+          protectedDirs: args.protectedDirs,
+        }, { parent: this }),
+    );
+    this.units = {};
+    for (const unit of bundle.units) {
+      new FleetUnit(`${name}-${unit.name.replace(/\.service$/, "")}`, { connection: args.fleetConnection, unit }, { parent: this, dependsOn: files });
+      this.units[unit.name] = unit.text;
+    }
+    this.backendPorts = Array.from({ length: args.settings.instances }, (_, i) => args.settings.basePort + i + 1);
+    this.registerOutputs({ units: Object.keys(this.units), backendPorts: this.backendPorts });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The service layer under Pulumi mocks with the lab stack: which units and files it
+ * declares, how they are placed, and that no secret reaches a unit or a command line.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { labRaw } from "../fixtures/settings";
+import { ResourceRecorder, setStackConfig, valueOf } from "../support/mocks";
+
+async function runLab(mutate: (raw: any) => void = () => undefined) {
+  const recorder = new ResourceRecorder();
+  pulumi.runtime.setMocks(recorder, "xen-coreos", "lab", false);
+  const raw = labRaw();
+  mutate(raw);
+  setStackConfig(raw, { sshPrivateKey: "KEY" });
+  const { xenCoreosProgram } = await import("../../components/program");
+  const outputs = xenCoreosProgram(recorder.root());
+  const services = await valueOf<any>(outputs.services);
+  await new Promise((r) => setTimeout(r, 200));
+  const units = recorder.byType("command:remote:Command").filter((r) => r.name.endsWith("-unit"));
+  const unitText = (unit: string) => units.find((u) => u.inputs.create.includes(`\nunit=${unit}\n`))?.inputs.stdin as string;
+  return { recorder, outputs, services, units, unitText };
+}
+
+describe("services of the lab stack", () => {
+  let lab: Awaited<ReturnType<typeof runLab>>;
+  beforeAll(async () => {
+    lab = await runLab();
+  });
+
+  it("declares one fleet unit per rendered unit: 3 apache + 3 announce, nginx + upstreams, galera, its discovery, its proxy, vsftpd", () => {
+    const names = lab.units.map((u) => /\nunit=(\S+)\n/.exec(u.inputs.create)![1]).sort();
+    expect(names).toEqual([
+      "apache-1.service", "apache-2.service", "apache-3.service",
+      "apache-announce-1.service", "apache-announce-2.service", "apache-announce-3.service",
+      "galera-discovery@.service", "galera-proxy.service", "galera@.service",
+      "nginx-upstreams.service", "nginx.service", "vsftpd.service",
+    ].sort());
+    const galera = lab.units.find((u) => u.inputs.create.includes("\nunit=galera@.service\n"))!;
+    expect(galera.inputs.create).toContain("instances='galera@1.service galera@2.service galera@3.service'");
+  });
+
+  it("each announce sidecar is MachineOf its apache instance; the upstream renderer is MachineOf the proxy", () => {
+    for (const i of [1, 2, 3]) expect(lab.unitText(`apache-announce-${i}.service`)).toMatch(new RegExp(`^MachineOf=apache-${i}\\.service$`, "m"));
+    expect(lab.unitText("nginx-upstreams.service")).toMatch(/^MachineOf=nginx\.service$/m);
+    expect(lab.unitText("galera-discovery@.service")).toMatch(/^MachineOf=galera@%i\.service$/m);
+  });
+
+  it("galera members conflict with each other and run where the placement says", () => {
+    const member = lab.unitText("galera@.service");
+    expect(member).toMatch(/^Conflicts=galera@\*\.service$/m);
+    expect(member).toMatch(/^MachineMetadata=cluster=lab$/m);
+    expect(lab.unitText("galera-proxy.service")).toMatch(/^Global=true$/m);
+  });
+
+  it("apache instances listen on basePort + i, and only nginx publishes port 80", () => {
+    expect(lab.unitText("apache-1.service")).toContain("8081:80");
+    expect(lab.unitText("apache-3.service")).toContain("8083:80");
+    const publishing80 = lab.units.filter((u) => /-p 80:|80:80/.test(u.inputs.stdin)).map((u) => /\nunit=(\S+)\n/.exec(u.inputs.create)![1]);
+    expect(publishing80).toEqual(["nginx.service"]);
+  });
+
+  it("no password appears in any unit text or command line; the env files and the users file are secrets", async () => {
+    const secrets = [
+      await valueOf<string>(lab.outputs.services.database!.appPassword),
+      await valueOf<string>(lab.outputs.services.database!.rootPassword),
+      ...(await Promise.all(Object.values<pulumi.Output<string>>(lab.outputs.services.ftp!.passwords).map((p) => valueOf(p)))),
+    ];
+    expect(secrets.every((s) => s.length >= 20)).toBe(true);
+    for (const r of lab.recorder.byType("command:remote:Command")) {
+      for (const field of ["create", "update", "delete"]) for (const s of secrets) expect(String(r.inputs[field] ?? "")).not.toContain(s);
+    }
+    for (const u of lab.units) for (const s of secrets) expect(u.inputs.stdin).not.toContain(s);
+    for (const node of ["coreos1", "coreos2", "coreos3"]) {
+      const env = lab.recorder.named(`galera-env-${node}-file`);
+      expect(env.secretPaths).toContain("stdin");
+      expect(env.inputs.create).toContain("mode=0600");
+      expect(env.inputs.stdin).toContain(`MARIADB_PASSWORD=${secrets[0]}`);
+    }
+    expect(lab.recorder.named("ftp-file-users.passwd-file").secretPaths).toContain("stdin");
+    expect(await pulumi.isSecret(lab.outputs.services.database!.appPassword)).toBe(true);
+    expect(await pulumi.isSecret(lab.outputs.services.ftp!.passwords.customer1)).toBe(true);
+  });
+
+  it("creates the users' homes under www and never deletes them", () => {
+    const homes = lab.recorder.named("ftp-homes");
+    expect(homes.inputs.create).toContain("mkdir -p /mnt/nfs/www/customer1");
+    expect(homes.inputs.delete).toBeUndefined();
+  });
+
+  it("writes the share's config files through the fleet node, before the units", () => {
+    const conf = lab.recorder.named("web-file-nginx.conf-file");
+    expect(conf.inputs.create).toContain("path=/mnt/nfs/nginx/nginx.conf");
+    expect(conf.inputs.connection).toMatchObject({ host: "10.50.0.101", user: "core", proxy: { host: "192.168.2.105", user: "root" } });
+  });
+
+  it("exports the database endpoint", () => {
+    expect(lab.services.database.endpoint).toEqual({ hosts: ["10.50.0.101", "10.50.0.102", "10.50.0.103"], port: 3307, database: "app", user: "app" });
+  });
+});
+
+describe("service settings follow the stack", () => {
+  it("a fourth apache instance adds exactly its unit and its announcer", async () => {
+    const four = await runLab((raw) => (raw.services.web.instances = 4));
+    expect(four.unitText("apache-4.service")).toContain("8084:80");
+    expect(four.unitText("apache-announce-4.service")).toMatch(/^MachineOf=apache-4\.service$/m);
+    expect(four.units).toHaveLength(14);
+  });
+
+  it("adding an FTP user keeps the other users' passwords", async () => {
+    const two = await runLab();
+    const three = await runLab((raw) => raw.services.ftp.users.push("customer3"));
+    expect(three.recorder.byType("random:index/randomPassword:RandomPassword").map((r) => r.name)).toContain("ftp-customer3-password");
+    expect(two.recorder.named("ftp-customer1-password").inputs).toEqual(three.recorder.named("ftp-customer1-password").inputs);
+  });
+});
