@@ -15,6 +15,9 @@
 #   .ci/pulumi-toolchain.sh               # status lines, last line PULUMI_BIN_DIR=/path
 #   eval "$(.ci/pulumi-toolchain.sh --print-env)"   # export PATH / PULUMI_BIN_DIR
 #   .ci/pulumi-toolchain.sh --skip-optional         # only the required tools
+#   .ci/pulumi-toolchain.sh --allow-standins        # a provider that cannot be built is
+#        served by the project's stand-in (scripts/providers/bin, put first on PATH);
+#        exit 0 as long as the CLI is there. For tests and local previews only.
 #
 # Environment overrides:
 #   XENCOREOS_TOOLCHAIN_DIR                 cache root
@@ -23,7 +26,8 @@
 #   XENCOREOS_NODEJS_HOST_MODULE_VERSIONS   same for pulumi-language-nodejs/v3
 #   XENCOREOS_RANDOM_MODULE_VERSIONS        same for pulumi-random/provider/v4
 #
-# Exit status: 0 when the CLI and the command provider are available, 1 otherwise.
+# Exit status: 0 when the CLI and the command provider are available (or, with
+# --allow-standins, when the CLI is), 1 otherwise.
 set -euo pipefail
 
 PULUMI_VERSION=v3.274.1
@@ -60,10 +64,14 @@ TOOLCHAIN_DIR=${XENCOREOS_TOOLCHAIN_DIR:-/var/cache/xen-coreos/toolchain}
 
 print_env=false
 skip_optional=false
+allow_standins=false
+standin_dir=$(readlink -f "$(dirname "$0")/../scripts/providers/bin")
+declare -a standins=()
 for arg in "$@"; do
   case "$arg" in
     --print-env) print_env=true ;;
     --skip-optional) skip_optional=true ;;
+    --allow-standins) allow_standins=true ;;
     -h | --help)
       sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
       exit 0
@@ -289,12 +297,21 @@ if build_plugin pulumi-resource-command "$COMMAND_VERSION" "$COMMAND_MODULE" "$C
     plugin_status="$plugin_status; plugin install failed"
   fi
 fi
+if ! $command_ok && $allow_standins && [[ -x "$standin_dir/pulumi-resource-command" ]]; then
+  plugin_status="$plugin_status; STAND-IN used: $standin_dir/pulumi-resource-command"
+  standins+=(command)
+fi
 add_summary pulumi-resource-command "$COMMAND_VERSION" "$plugin_path" "$plugin_status"
 
 # -------------------------------------------------------- optional: language host
 if $skip_optional; then
   add_summary pulumi-language-nodejs "$PULUMI_VERSION" - "missing (skipped: --skip-optional)"
-  add_summary pulumi-resource-random "$RANDOM_VERSION" - "missing (skipped: --skip-optional)"
+  random_status="missing (skipped: --skip-optional)"
+  if $allow_standins && [[ -x "$standin_dir/pulumi-resource-random" ]]; then
+    random_status="$random_status; STAND-IN used: $standin_dir/pulumi-resource-random"
+    standins+=(random)
+  fi
+  add_summary pulumi-resource-random "$RANDOM_VERSION" - "$random_status"
 else
   if build_plugin pulumi-language-nodejs "$PULUMI_VERSION" "$NODEJS_HOST_MODULE" "$NODEJS_HOST_PACKAGE" \
     "-s -w -X $PULUMI_VERSION_VAR=$PULUMI_VERSION" "$NODEJS_HOST_MODULE_VERSIONS" \
@@ -315,19 +332,31 @@ else
     if $cli_ok && ! plugin_install resource random "$RANDOM_VERSION" "$plugin_path"; then
       plugin_status="$plugin_status; plugin install failed"
     fi
+  elif $allow_standins && [[ -x "$standin_dir/pulumi-resource-random" ]]; then
+    plugin_status="$plugin_status; STAND-IN used: $standin_dir/pulumi-resource-random"
+    standins+=(random)
   fi
   add_summary pulumi-resource-random "$RANDOM_VERSION" "$plugin_path" "$plugin_status"
 fi
 
 # ------------------------------------------------------------------- report
+path_dirs=$bin_dir
+if ((${#standins[@]})); then path_dirs="$standin_dir:$bin_dir"; fi
+standin_list=$(IFS=,; echo "${standins[*]:-}")
 if $print_env; then
   printf '%s\n' "${summary[@]}" >&2
   # shellcheck disable=SC2016 # $PATH is expanded by the caller's eval
-  printf 'export PATH=%q:"$PATH"\n' "$bin_dir"
+  printf 'export PATH=%q:"$PATH"\n' "$path_dirs"
   printf 'export PULUMI_BIN_DIR=%q\n' "$bin_dir"
+  printf 'export XENCOREOS_STANDINS=%q\n' "$standin_list"
 else
   printf '%s\n' "${summary[@]}"
+  printf 'XENCOREOS_STANDINS=%s\n' "$standin_list"
   printf 'PULUMI_BIN_DIR=%s\n' "$bin_dir"
 fi
 
-$cli_ok && $command_ok
+if $allow_standins; then
+  $cli_ok && { $command_ok || [[ " ${standins[*]:-} " == *" command "* ]]; }
+else
+  $cli_ok && $command_ok
+fi
