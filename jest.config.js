@@ -7,4 +7,5 @@ module.exports = {
   // Type errors are caught once by `tsc --noEmit` in `npm test`; ts-jest only transpiles.
   transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
   testTimeout: 30000,
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
 };
