@@ -50,6 +50,18 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
       : undefined,
   }, opts);
 
+  const nodeConnection = (node: ClusterSettings["nodes"][number]): command.types.input.remote.ConnectionArgs => ({
+    host: node.sshHost ?? node.ip,
+    port: settings.ssh.port,
+    user: settings.ssh.user,
+    privateKey: secrets.sshPrivateKey,
+    dialErrorLimit: 20,
+    perDialTimeout: 15,
+    // The cluster network sits behind the XenServer host (thesis: ssh to the host, then to the node).
+    proxy: settings.ssh.viaXenServer
+      ? { host: xenserver.host, port: xenserver.port, user: xenserver.user, privateKey: secrets.xenserverPrivateKey, hostKey: xenserver.hostKey }
+      : undefined,
+  });
   const clusters = settings.clusters.map(
     (cluster) =>
       new CoreosCluster(cluster.name, {
@@ -63,22 +75,11 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
         share,
         sshAuthorizedKeys: settings.ssh.authorizedKeys,
         discoveryEndpoint: settings.discovery.endpoint,
+        nodeConnection,
       }, opts),
   );
 
   // ---- services: on each cluster that runs one, fleetctl on its first node once fleet lists every node.
-  const nodeConnection = (node: ClusterSettings["nodes"][number]): command.types.input.remote.ConnectionArgs => ({
-    host: node.sshHost ?? node.ip,
-    port: settings.ssh.port,
-    user: settings.ssh.user,
-    privateKey: secrets.sshPrivateKey,
-    dialErrorLimit: 20,
-    perDialTimeout: 15,
-    // The cluster network sits behind the XenServer host (thesis: ssh to the host, then to the node).
-    proxy: settings.ssh.viaXenServer
-      ? { host: xenserver.host, port: xenserver.port, user: xenserver.user, privateKey: secrets.xenserverPrivateKey, hostKey: xenserver.hostKey }
-      : undefined,
-  });
   const { web, galera, ftp } = settings.services;
   const protectedDirs = [`${nas.mountPoint}/www`];
   const ready = new Map<string, FleetReady>();

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { ClusterSettings, CoreosSettings, NetworkSettings, XenServerSettings, prefixLength } from "../config/settings";
+import { ClusterSettings, CoreosSettings, NetworkSettings, NodeSettings, XenServerSettings, prefixLength } from "../config/settings";
+import { ETCD_PEER_PORT } from "../coreos/cloud-config-render";
+import { EtcdMember } from "../etcd/etcd-member";
 import { CloudConfig } from "../coreos/cloud-config";
 import { DiscoveryToken } from "../etcd/discovery-token";
 import { NfsShare } from "../nas/nfs-share";
@@ -26,6 +28,8 @@ export interface CoreosClusterArgs {
   sshAuthorizedKeys: string[];
   /** Discovery service base URL. */
   discoveryEndpoint: string;
+  /** How the program reaches a node over SSH (for etcd membership changes). */
+  nodeConnection: (node: NodeSettings) => command.types.input.remote.ConnectionArgs;
 }
 
 /** A node as the stack outputs show it. */
@@ -56,16 +60,24 @@ export class CoreosCluster extends pulumi.ComponentResource {
     const { cluster, network, coreos, xenserver } = args;
     this.name = cluster.name;
 
+    // The token is sized for the bootstrap nodes; nodes added later join without it, so
+    // growing the cluster never changes the token (nor the bootstrap nodes' configs).
+    const bootstrapNodes = cluster.nodes.filter((n) => !n.join);
     const token = new DiscoveryToken(
       `${name}-discovery`,
-      { endpoint: args.discoveryEndpoint, size: cluster.nodes.length, cluster: `${args.stack}/${cluster.name}` },
+      { endpoint: args.discoveryEndpoint, size: bootstrapNodes.length, cluster: `${args.stack}/${cluster.name}` },
       { parent: this },
     );
     this.discoveryUrl = token.url;
     this.cloudConfigs = {};
 
-    this.nodes = cluster.nodes.map((node) => {
+    let previousMember: EtcdMember | undefined;
+    this.nodes = cluster.nodes.map((node, index) => {
       const marker = `${args.stack}/${cluster.name}/${node.name}`;
+      // A joining node's initial cluster: every node before it, and itself.
+      const joinExisting = node.join
+        ? { initialCluster: cluster.nodes.slice(0, index + 1).map((n) => `${n.name}=http://${n.ip}:${ETCD_PEER_PORT}`).join(",") }
+        : undefined;
       const cloudConfig = new CloudConfig(
         `${name}-${node.name}-cloud-config`,
         {
@@ -87,6 +99,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
             },
             install: { device: coreos.installDevice, channel: coreos.channel, baseUrl: coreos.installBaseUrl },
             rebootStrategy: coreos.rebootStrategy,
+            joinExisting,
           },
         },
         { parent: this, dependsOn: [token] },
@@ -101,7 +114,8 @@ export class CoreosCluster extends pulumi.ComponentResource {
           storageRepository: xenserver.storageRepository,
           userData: cloudConfig.userData,
           redactedUserData: cloudConfig.redacted,
-          secretsVersion: token.id,
+          // A joining node's config holds no token: a new token must not rebuild its drive.
+          secretsVersion: node.join ? "" : token.id,
         },
         { parent: this },
       );
@@ -122,6 +136,14 @@ export class CoreosCluster extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [drive, args.isoRepository] },
       );
+      if (node.join) {
+        // Added through a bootstrap node, after this node's VM and after the previous joiner has started.
+        previousMember = new EtcdMember(
+          `${name}-${node.name}-etcd-member`,
+          { connection: args.nodeConnection(bootstrapNodes[0]), name: node.name, ip: node.ip },
+          { parent: this, dependsOn: previousMember ? [vm, previousMember] : [vm] },
+        );
+      }
       return { ...node, vmUuid: vm.uuid };
     });
 

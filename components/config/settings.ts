@@ -129,6 +129,12 @@ export interface NodeSettings {
   metadata: Record<string, string>;
   /** Address the program uses to reach the node over SSH when it is not `ip` (NAT, a tunnel). */
   sshHost?: string;
+  /**
+   * The node was added after the cluster's bootstrap: it joins the running etcd cluster
+   * (`etcdctl member add`, initial-cluster-state=existing) instead of using discovery.
+   * Defaults to false. Joining nodes come after the bootstrap nodes, and are added one at a time.
+   */
+  join: boolean;
 }
 
 export interface ClusterSettings {
@@ -565,11 +571,19 @@ function parseCluster(p: Problems, path: string, value: unknown, network: Networ
     const metadata = { ...(name ? { cluster: name } : {}), ...clusterMetadata };
     nodes = rawNodes.map((n, i) => parseNode(p, `${path}.nodes[${i}]`, n, nodeDefaults, metadata, network));
     const size = nodes.length;
+    const firstJoin = nodes.findIndex((n) => n.join);
+    if (firstJoin === 0) {
+      p.add(`${path}.nodes[0].join`, "the first node cannot join: a cluster is bootstrapped by its leading nodes through discovery. Fix: remove join from the bootstrap nodes.");
+    } else if (firstJoin > 0) {
+      const late = nodes.findIndex((n, i) => i > firstJoin && !n.join);
+      if (late > 0)
+        p.add(`${path}.nodes[${late}].join`, `node ${nodes[late].name} comes after a joining node but does not join. Fix: list the bootstrap nodes first, then the nodes added later with join: true, in the order they were added.`);
+    }
     if (!allowUnsafeSize && size > MAX_CLUSTER_SIZE) {
       p.add(`${path}.nodes`, `${size} nodes: etcd clusters above ${MAX_CLUSTER_SIZE} members slow every write and add little safety. Fix: use at most ${MAX_CLUSTER_SIZE}, or set ${path}.allowUnsafeSize: true.`);
     } else if (!allowUnsafeSize && size % 2 === 0) {
       const tolerated = ETCD_FAULT_TOLERANCE[size];
-      p.add(`${path}.nodes`, `${size} nodes is an even etcd cluster size: it tolerates ${tolerated} failure${tolerated === 1 ? "" : "s"}, no more than ${size - 1} nodes. Fix: use ${size - 1} or ${size + 1} nodes, or set ${path}.allowUnsafeSize: true.`);
+      p.add(`${path}.nodes`, `${size} nodes is an even etcd cluster size: it tolerates ${tolerated} failure${tolerated === 1 ? "" : "s"}, no more than ${size - 1} nodes. Fix: use ${size - 1} or ${size + 1} nodes, or set ${path}.allowUnsafeSize: true (e.g. while growing one node at a time).`);
     }
   }
   return { name, nodes, allowUnsafeSize };
@@ -579,7 +593,7 @@ type NodeDefaults = Pick<NodeSettings, "vcpus" | "memoryMiB" | "diskGiB">;
 
 function parseNode(p: Problems, path: string, value: unknown, defaults: NodeDefaults, clusterMetadata: Record<string, string>, network: NetworkSettings): NodeSettings {
   const o = readObj(p, path, value, true);
-  checkKeys(p, path, o, ["name", "ip", "vcpus", "memoryMiB", "diskGiB", "metadata", "sshHost"]);
+  checkKeys(p, path, o, ["name", "ip", "vcpus", "memoryMiB", "diskGiB", "metadata", "sshHost", "join"]);
   const name = readString(p, `${path}.name`, o.name);
   if (name && !HOSTNAME_LABEL.test(name))
     p.add(`${path}.name`, `${JSON.stringify(name)} is not a valid hostname: use 1-63 lower-case letters, digits and '-', not starting or ending with '-' (RFC 1123).`);
@@ -606,5 +620,6 @@ function parseNode(p: Problems, path: string, value: unknown, defaults: NodeDefa
   const sshHost = o.sshHost === undefined ? undefined : readString(p, `${path}.sshHost`, o.sshHost);
   if (sshHost !== undefined && !isIPv4(sshHost) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(sshHost))
     p.add(`${path}.sshHost`, `${JSON.stringify(sshHost)} is neither an IPv4 address nor a DNS name.`);
-  return { name, ip, vcpus, memoryMiB, diskGiB, metadata, ...(sshHost !== undefined ? { sshHost } : {}) };
+  const join = readBool(p, `${path}.join`, o.join, false);
+  return { name, ip, vcpus, memoryMiB, diskGiB, metadata, join, ...(sshHost !== undefined ? { sshHost } : {}) };
 }

@@ -25,6 +25,11 @@ export interface CloudConfigInput {
   sshAuthorizedKeys: string[];
   /** Discovery URL of the cluster; for the redacted preview copy, a placeholder. */
   discoveryUrl: string;
+  /**
+   * For a node added after bootstrap: the members it joins (`name=http://ip:2380,…`,
+   * itself included). etcd then starts with initial-cluster-state=existing, no discovery.
+   */
+  joinExisting?: { initialCluster: string };
   /** fleet metadata, e.g. { role: "web" }. */
   fleetMetadata: Record<string, string>;
   nfs: { server: string; export: string; mountPoint: string; options: string[] };
@@ -153,7 +158,9 @@ export function renderCloudConfig(input: CloudConfigInput): string {
     coreos: {
       etcd2: {
         name: input.hostname,
-        discovery: input.discoveryUrl,
+        ...(input.joinExisting
+          ? { "initial-cluster": input.joinExisting.initialCluster, "initial-cluster-state": "existing" }
+          : { discovery: input.discoveryUrl }),
         "advertise-client-urls": `http://${ip}:${ETCD_CLIENT_PORT},http://${ip}:${ETCD_LEGACY_CLIENT_PORT}`,
         "initial-advertise-peer-urls": `http://${ip}:${ETCD_PEER_PORT}`,
         "listen-client-urls": `http://0.0.0.0:${ETCD_CLIENT_PORT},http://0.0.0.0:${ETCD_LEGACY_CLIENT_PORT}`,

@@ -26,7 +26,7 @@ describe("stack settings", () => {
     expect(s.nas).toMatchObject({ mountPoint: "/mnt/nfs", options: ["rw", "acl"], managed: false });
     expect(s.coreos).toMatchObject({ channel: "alpha", rebootStrategy: "etcd-lock", installDevice: "/dev/xvda" });
     expect(s.discovery.endpoint).toBe("https://discovery.etcd.io");
-    expect(s.clusters[0].nodes[0]).toEqual({ name: "dev1", ip: "192.0.2.11", vcpus: 1, memoryMiB: 1024, diskGiB: 8, metadata: { cluster: "dev", role: "web" } });
+    expect(s.clusters[0].nodes[0]).toEqual({ name: "dev1", ip: "192.0.2.11", vcpus: 1, memoryMiB: 1024, diskGiB: 8, metadata: { cluster: "dev", role: "web" }, join: false });
   });
 
   it("lab settings carry the thesis lab's facts", () => {
@@ -100,7 +100,7 @@ describe("stack settings", () => {
       const raw = labRaw();
       raw.clusters[0].nodes.push({ name: "coreos4", ip: "10.50.0.104" });
       expect(problems(raw)).toEqual([
-        "xen-coreos:clusters[0].nodes: 4 nodes is an even etcd cluster size: it tolerates 1 failure, no more than 3 nodes. Fix: use 3 or 5 nodes, or set clusters[0].allowUnsafeSize: true.",
+        "xen-coreos:clusters[0].nodes: 4 nodes is an even etcd cluster size: it tolerates 1 failure, no more than 3 nodes. Fix: use 3 or 5 nodes, or set clusters[0].allowUnsafeSize: true (e.g. while growing one node at a time).",
       ]);
     });
 
@@ -117,6 +117,19 @@ describe("stack settings", () => {
       raw.clusters[0].nodes.push({ name: "coreos4", ip: "10.50.0.104" });
       raw.clusters[0].allowUnsafeSize = true;
       expect(problems(raw)).toEqual([]);
+    });
+
+    it("joining nodes come after the bootstrap nodes", () => {
+      const raw = labRaw();
+      raw.clusters[0].nodes[0].join = true;
+      expect(problems(raw)).toEqual([
+        "xen-coreos:clusters[0].nodes[0].join: the first node cannot join: a cluster is bootstrapped by its leading nodes through discovery. Fix: remove join from the bootstrap nodes.",
+      ]);
+      const mixed = labRaw();
+      mixed.clusters[0].nodes[1].join = true;
+      expect(problems(mixed)).toEqual([
+        "xen-coreos:clusters[0].nodes[2].join: node coreos3 comes after a joining node but does not join. Fix: list the bootstrap nodes first, then the nodes added later with join: true, in the order they were added.",
+      ]);
     });
 
     it("memory below 1024 MiB", () => {

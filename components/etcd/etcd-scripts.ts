@@ -1,0 +1,83 @@
+/**
+ * Scripts that change etcd membership from a running member's node (thesis §10.4.2: a
+ * node added after bootstrap joins with `etcdctl member add` and
+ * initial-cluster-state=existing, one at a time). Pure: plain values in, POSIX sh out.
+ * etcdctl is the v2 tool of CoreOS's etcd2 era (`ETCDCTL_API=2` on newer etcdctl).
+ */
+import { shellAssign } from "../shell";
+
+export interface EtcdMemberSpec {
+  /** Member name (the node's hostname). */
+  name: string;
+  /** The member's peer URL, http://<ip>:2380. */
+  peerUrl: string;
+  /** Client URL of a running member that takes the change. */
+  endpoint: string;
+  /** Seconds to wait until the new member has started (joined). */
+  timeoutSeconds: number;
+}
+
+function prelude(spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint">): string[] {
+  return [
+    shellAssign("name", spec.name),
+    shellAssign("peer_url", spec.peerUrl),
+    shellAssign("endpoint", spec.endpoint),
+    "set -eu",
+    'fail() { echo "xen-coreos: etcd member $name: $*" >&2; exit 1; }',
+    'etcd() { ETCDCTL_API=2 etcdctl --endpoint "$endpoint" "$@"; }',
+    // member list (v2): "<id>[unstarted]: name=<n> peerURLs=<urls> clientURLs=<urls> …"
+    "member_line() { etcd member list | awk -v u=\"peerURLs=$peer_url\" '{ for (i = 1; i <= NF; i++) if ($i == u || index($i, u \",\") == 1) { print; exit } }'; }",
+  ];
+}
+
+/**
+ * Adds the member (unless its peer URL is already a member), then waits until it has
+ * started: the next node is added only after this one has joined (one at a time).
+ */
+export function renderEtcdMemberAddScript(spec: EtcdMemberSpec): string {
+  return [
+    `# xen-coreos: etcd member ${spec.name} joins the running cluster`,
+    ...prelude(spec),
+    shellAssign("timeout", spec.timeoutSeconds),
+    "deadline=$(( $(date +%s) + timeout ))",
+    "# etcd refuses an add while the last member added has not settled: retry until the deadline.",
+    'until [ -n "$(member_line)" ]; do',
+    '  if out=$(etcd member add "$name" "$peer_url" 2>&1); then',
+    '    echo "xen-coreos: etcd member $name: added, waiting for it to start" >&2',
+    '  elif [ "$(date +%s)" -ge "$deadline" ]; then',
+    '    fail "etcdctl member add failed for ${timeout}s: $out (check: etcdctl cluster-health)"',
+    "  else",
+    "    sleep 5",
+    "  fi",
+    "done",
+    "while :; do",
+    "  line=$(member_line)",
+    '  case "$line" in',
+    '    *unstarted*|"") ;;',
+    '    *" name=$name "*) break ;;',
+    '    *) fail "peer URL $peer_url belongs to another member: $line" ;;',
+    "  esac",
+    '  if [ "$(date +%s)" -ge "$deadline" ]; then',
+    '    fail "added but not started after ${timeout}s: the node must boot with initial-cluster-state=existing. Check: etcdctl member list; journalctl -u etcd2 on the node"',
+    "  fi",
+    "  sleep 5",
+    "done",
+    'echo "xen-coreos: etcd member $name: started" >&2',
+    "",
+  ].join("\n");
+}
+
+/** Removes the member (before its node goes). Already gone is success. */
+export function renderEtcdMemberRemoveScript(spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint">): string {
+  return [
+    `# xen-coreos: etcd member ${spec.name} leaves the cluster`,
+    ...prelude(spec),
+    "line=$(member_line)",
+    'if [ -z "$line" ]; then echo "xen-coreos: etcd member $name: already gone" >&2; exit 0; fi',
+    "id=${line%%:*}",
+    "id=${id%%\\[*}",
+    'etcd member remove "$id" >/dev/null',
+    'echo "xen-coreos: etcd member $name: removed ($id)" >&2',
+    "",
+  ].join("\n");
+}

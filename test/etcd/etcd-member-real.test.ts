@@ -1,0 +1,123 @@
+/**
+ * Growing a running etcd cluster with the program's membership scripts and real etcd
+ * (Debian etcd-server, v2 API enabled as for CoreOS's etcd2): a member is added, the new
+ * node starts with initial-cluster-state=existing and joins; removal takes it out.
+ * Members listen on their own loopback addresses 127.0.2.x.
+ */
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderEtcdMemberAddScript, renderEtcdMemberRemoveScript } from "../../components/etcd/etcd-scripts";
+import { describeWith, shellcheck } from "../support/prereq";
+
+const members: Record<string, ChildProcess> = {};
+let dir: string;
+const ip = (n: number) => `127.0.2.${n}`;
+const endpoint = `http://${ip(1)}:2379`;
+
+function startEtcd(name: string, n: number, initialCluster: string, state: "new" | "existing"): void {
+  const env = {
+    ...process.env,
+    ETCD_NAME: name,
+    ETCD_DATA_DIR: path.join(dir, name),
+    ETCD_LISTEN_CLIENT_URLS: `http://${ip(n)}:2379`,
+    ETCD_ADVERTISE_CLIENT_URLS: `http://${ip(n)}:2379`,
+    ETCD_LISTEN_PEER_URLS: `http://${ip(n)}:2380`,
+    ETCD_INITIAL_ADVERTISE_PEER_URLS: `http://${ip(n)}:2380`,
+    ETCD_INITIAL_CLUSTER: initialCluster,
+    ETCD_INITIAL_CLUSTER_STATE: state,
+    ETCD_ENABLE_V2: "true",
+  };
+  const child = spawn("etcd", [], { env, stdio: ["ignore", "ignore", "pipe"], detached: true });
+  child.stderr!.on("data", () => undefined);
+  members[name] = child;
+}
+
+function stopAll(): void {
+  for (const child of Object.values(members)) {
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function memberList(): string {
+  return spawnSync("etcdctl", ["--endpoint", endpoint, "member", "list"], { encoding: "utf8", env: { ...process.env, ETCDCTL_API: "2" } }).stdout;
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Runs a script in the background; resolves with its exit status and stderr. */
+function runScript(script: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("sh", ["-c", script], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stderr }));
+  });
+}
+
+describeWith(["etcd", "etcdctl"], "real etcd membership changes")("etcd membership with real etcd", () => {
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-member-"));
+    startEtcd("coreos1", 1, `coreos1=http://${ip(1)}:2380`, "new");
+    await waitFor(() => memberList().includes("name=coreos1"), 20000);
+  }, 30000);
+  afterAll(() => {
+    stopAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("adds a member, which joins with initial-cluster-state=existing; then a second one, one at a time", async () => {
+    for (const [name, n] of [["coreos2", 2], ["coreos3", 3]] as const) {
+      const started = Date.now();
+      const add = runScript(renderEtcdMemberAddScript({ name, peerUrl: `http://${ip(n)}:2380`, endpoint, timeoutSeconds: 60 }));
+      // The node boots later than the add: it finds itself in the member list and joins.
+      await waitFor(() => memberList().includes(`peerURLs=http://${ip(n)}:2380`), 45000);
+      expect(memberList()).toMatch(new RegExp(`\\[unstarted\\]: peerURLs=http://${ip(n).replace(/\./g, "\\.")}:2380`));
+      const initial = Array.from({ length: n }, (_, i) => `coreos${i + 1}=http://${ip(i + 1)}:2380`).join(",");
+      startEtcd(name, n, initial, "existing");
+      const result = await add;
+      expect(result.stderr).toContain(`etcd member ${name}: started`);
+      expect(result.status).toBe(0);
+      console.log(`${name} joined in ${Date.now() - started} ms`);
+    }
+    const list = memberList();
+    expect(list.match(/name=coreos\d/g)!.sort()).toEqual(["name=coreos1", "name=coreos2", "name=coreos3"]);
+    expect(list).not.toContain("unstarted");
+  }, 120000);
+
+  it("re-running the add for a started member changes nothing", async () => {
+    const before = memberList();
+    const result = await runScript(renderEtcdMemberAddScript({ name: "coreos3", peerUrl: `http://${ip(3)}:2380`, endpoint, timeoutSeconds: 10 }));
+    expect(result.status).toBe(0);
+    expect(memberList()).toBe(before);
+  }, 30000);
+
+  it("removes a member before its node goes; removing again is success", async () => {
+    const spec = { name: "coreos3", peerUrl: `http://${ip(3)}:2380`, endpoint };
+    const removed = await runScript(renderEtcdMemberRemoveScript(spec));
+    expect(removed.status).toBe(0);
+    expect(memberList()).not.toContain("name=coreos3");
+    const again = await runScript(renderEtcdMemberRemoveScript(spec));
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain("already gone");
+  }, 30000);
+});
+
+describeWith(["shellcheck"], "lint of generated shell")("shellcheck on the etcd membership scripts", () => {
+  it("both are clean", () => {
+    const spec = { name: "coreos4", peerUrl: "http://10.50.0.104:2380", endpoint: "http://127.0.0.1:2379" };
+    expect(shellcheck(renderEtcdMemberAddScript({ ...spec, timeoutSeconds: 60 }))).toBe("");
+    expect(shellcheck(renderEtcdMemberRemoveScript(spec))).toBe("");
+  });
+});
