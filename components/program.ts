@@ -48,7 +48,7 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     managedConnection: nas.managed
       ? { host: nas.server, port: nas.sshPort, user: nas.sshUser, privateKey: secrets.nasPrivateKey, dialErrorLimit: 5 }
       : undefined,
-  }, opts);
+  }, { ...opts, protect: nas.protect });
 
   const nodeConnection = (node: ClusterSettings["nodes"][number]): command.types.input.remote.ConnectionArgs => ({
     host: node.sshHost ?? node.ip,
@@ -76,7 +76,7 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
         sshAuthorizedKeys: settings.ssh.authorizedKeys,
         discoveryEndpoint: settings.discovery.endpoint,
         nodeConnection,
-      }, opts),
+      }, { ...opts, protect: cluster.protect }),
   );
 
   // ---- services: on each cluster that runs one, fleetctl on its first node once fleet lists every node.

@@ -112,6 +112,8 @@ export interface NasSettings {
   sshUser: string;
   /** SSH port on a managed NAS. Defaults to 22. */
   sshPort: number;
+  /** Protect the managed export from `pulumi destroy` (the data is never deleted either way). Defaults to false. */
+  protect: boolean;
 }
 
 export interface NodeSettings {
@@ -144,6 +146,11 @@ export interface ClusterSettings {
   nodes: NodeSettings[];
   /** Allow an even size or more than 9 nodes (they add no fault tolerance). Defaults to false. */
   allowUnsafeSize: boolean;
+  /**
+   * Protect the cluster's resources (VMs, config drives, token): `pulumi destroy` stops at
+   * them until an operator runs `pulumi state unprotect`. Defaults to false.
+   */
+  protect: boolean;
 }
 
 export interface StackSettings {
@@ -490,7 +497,7 @@ function parseCoreos(p: Problems, o: Obj): CoreosSettings {
 }
 
 function parseNas(p: Problems, o: Obj, network: NetworkSettings): NasSettings {
-  checkKeys(p, "nas", o, ["server", "export", "mountPoint", "options", "managed", "sshUser", "sshPort"]);
+  checkKeys(p, "nas", o, ["server", "export", "mountPoint", "options", "managed", "sshUser", "sshPort", "protect"]);
   const server = readString(p, "nas.server", o.server);
   if (server && !isIPv4(server)) {
     p.add("nas.server", `${JSON.stringify(server)} is not an IPv4 address (the mount unit runs before DNS is guaranteed).`);
@@ -512,7 +519,7 @@ function parseNas(p: Problems, o: Obj, network: NetworkSettings): NasSettings {
   if (sshPort < 1 || sshPort > 65535) p.add("nas.sshPort", `${sshPort} is not a TCP port (1-65535).`);
   const sshUser = readString(p, "nas.sshUser", o.sshUser, "root");
   if (!/^[a-z_][a-z0-9_-]*$/.test(sshUser)) p.add("nas.sshUser", `${JSON.stringify(sshUser)} is not a valid user name.`);
-  return { server, export: exportPath, mountPoint, options, managed: readBool(p, "nas.managed", o.managed, false), sshUser, sshPort };
+  return { server, export: exportPath, mountPoint, options, managed: readBool(p, "nas.managed", o.managed, false), sshUser, sshPort, protect: readBool(p, "nas.protect", o.protect, false) };
 }
 
 function parseClusters(p: Problems, value: unknown, network: NetworkSettings): ClusterSettings[] {
@@ -548,7 +555,7 @@ function parseClusters(p: Problems, value: unknown, network: NetworkSettings): C
 
 function parseCluster(p: Problems, path: string, value: unknown, network: NetworkSettings): ClusterSettings {
   const o = readObj(p, path, value, true);
-  checkKeys(p, path, o, ["name", "nodes", "nodeDefaults", "metadata", "allowUnsafeSize"]);
+  checkKeys(p, path, o, ["name", "nodes", "nodeDefaults", "metadata", "allowUnsafeSize", "protect"]);
   const name = readString(p, `${path}.name`, o.name);
   if (name && !HOSTNAME_LABEL.test(name))
     p.add(`${path}.name`, `${JSON.stringify(name)} is not a valid name: use lower-case letters, digits and '-' (RFC 1123 label).`);
@@ -586,7 +593,7 @@ function parseCluster(p: Problems, path: string, value: unknown, network: Networ
       p.add(`${path}.nodes`, `${size} nodes is an even etcd cluster size: it tolerates ${tolerated} failure${tolerated === 1 ? "" : "s"}, no more than ${size - 1} nodes. Fix: use ${size - 1} or ${size + 1} nodes, or set ${path}.allowUnsafeSize: true (e.g. while growing one node at a time).`);
     }
   }
-  return { name, nodes, allowUnsafeSize };
+  return { name, nodes, allowUnsafeSize, protect: readBool(p, `${path}.protect`, o.protect, false) };
 }
 
 type NodeDefaults = Pick<NodeSettings, "vcpus" | "memoryMiB" | "diskGiB">;

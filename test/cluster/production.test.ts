@@ -37,3 +37,12 @@ describe("the production program", () => {
     expect(exportCmd.inputs.delete).not.toMatch(/\brm\b/);
   });
 });
+
+describe("production protection", () => {
+  it("declares the database cluster and the managed NAS export protected, the web cluster not", () => {
+    expect(recorder.protectedNames.has("db")).toBe(true);
+    expect(recorder.protectedNames.has("share")).toBe(true);
+    expect(recorder.protectedNames.has("web")).toBe(false);
+    expect(recorder.types.get("db")).toBe("xencoreos:cluster:CoreosCluster");
+  });
+});

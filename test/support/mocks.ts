@@ -66,6 +66,8 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
   /** Parent of every resource (components included), by resource name; recorded by `watchParents`. */
   readonly parents = new Map<string, string | undefined>();
   readonly types = new Map<string, string>();
+  /** Resources declared with `protect: true`, by name. */
+  readonly protectedNames = new Set<string>();
 
   /**
    * A root component whose transformation (inherited by every descendant) records each
@@ -76,6 +78,7 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
       const parent = args.opts.parent as (pulumi.Resource & { __name?: string }) | undefined;
       this.parents.set(args.name, parent?.__name);
       this.types.set(args.name, args.type);
+      if (args.opts.protect) this.protectedNames.add(args.name);
       return undefined;
     };
     const root = new pulumi.ComponentResource("test:index:Root", "root", {}, { transformations: [record] });
