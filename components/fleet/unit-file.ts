@@ -15,8 +15,10 @@
  * Pure: plain values in, strings out.
  */
 
+import { Directive, IniSection, renderIni } from "../systemd/ini";
+
 /** One `Key=value` line. Order is kept and keys may repeat (e.g. several `ExecStartPre=`). */
-export type Directive = readonly [key: string, value: string];
+export type { Directive };
 
 /** The fleet-specific `[X-Fleet]` section. Field order here is the order written. */
 export interface XFleet {
@@ -202,29 +204,20 @@ export function xFleetDirectives(x: XFleet): Directive[] {
   return out;
 }
 
-function renderSection(title: string, directives: readonly Directive[]): string {
-  const lines = [`[${title}]`];
-  for (const d of directives) {
-    checkDirective(title, d);
-    lines.push(`${d[0]}=${d[1]}`);
-  }
-  return lines.join("\n") + "\n";
-}
-
 /**
  * Renders a unit file: sections in the order [Unit], [Service], [X-Fleet], [Install],
  * one blank line between sections, a final newline. Empty sections are left out.
  * Throws on an invalid key or a value that is not a single line.
  */
 export function renderUnitFile(u: UnitFile): string {
-  const sections: string[] = [];
-  if (u.unit && u.unit.length > 0) sections.push(renderSection("Unit", u.unit));
-  if (u.service && u.service.length > 0) sections.push(renderSection("Service", u.service));
-  if (u.xFleet) {
-    const x = xFleetDirectives(u.xFleet);
-    if (x.length > 0) sections.push(renderSection("X-Fleet", x));
-  }
-  if (u.install && u.install.length > 0) sections.push(renderSection("Install", u.install));
-  if (sections.length === 0) throw new Error("unit file has no sections");
-  return sections.join("\n");
+  const sections: IniSection[] = [
+    ["Unit", u.unit ?? []],
+    ["Service", u.service ?? []],
+    ["X-Fleet", u.xFleet ? xFleetDirectives(u.xFleet) : []],
+    ["Install", u.install ?? []],
+  ];
+  for (const [title, directives] of sections) for (const d of directives) checkDirective(title, d);
+  if (sections.every(([, directives]) => directives.length === 0)) throw new Error("unit file has no sections");
+  // The one INI writer of the project; the checks above keep fleet's own messages.
+  return renderIni(sections);
 }

@@ -22,7 +22,10 @@ export function renderIni(sections: ReadonlyArray<IniSection>): string {
     const lines = [`[${name}]`];
     for (const [key, value] of directives) {
       if (!KEY.test(key)) throw new Error(`invalid key ${JSON.stringify(key)} in [${name}]`);
+      if (typeof value !== "string") throw new Error(`value of ${key} in [${name}] must be a string`);
       if (/[\r\n]/.test(value)) throw new Error(`value of ${key} in [${name}] contains a line break: ${JSON.stringify(value)}`);
+      if (value.includes("\0")) throw new Error(`value of ${key} in [${name}] contains a NUL byte`);
+      if (value.endsWith("\\")) throw new Error(`value of ${key} in [${name}] ends with a backslash, which systemd reads as a line continuation`);
       lines.push(`${key}=${value}`);
     }
     blocks.push(lines.join("\n"));
