@@ -22,7 +22,8 @@ fleetctl start --no-block $targets
 deadline=$(( $(date +%s) + timeout ))
 for target in $targets; do
   while :; do
-    state=$(fleetctl list-units --no-legend --fields=unit,active | awk -v u="$target" '$1 == u { print $2 }')
+    # A global unit is listed once per machine: it is active when every row is.
+    state=$(fleetctl list-units --no-legend --fields=unit,active | awk -v u="$target" '$1 == u { n++; if ($2 != "active") s = $2 } END { if (n) print (s == "" ? "active" : s) }')
     [ "$state" = active ] && break
     if [ "$(date +%s)" -ge "$deadline" ]; then
       fail "unit $target is not active after ${timeout}s (fleet reports: ${state:-not scheduled}). Check: fleetctl status $target; fleetctl list-machines --fields=ip,metadata"
