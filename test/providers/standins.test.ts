@@ -11,96 +11,34 @@
  * Without the CLI (or sshd) a tier is skipped with a one-line reason; under CI=true that is
  * a failure instead.
  */
-import { execFileSync, spawn, spawnSync, ChildProcess } from "child_process";
+import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { bcryptVerify } from "../../scripts/providers/lib/bcrypt";
 import { dial, runRemote, SshLog } from "../../scripts/providers/lib/ssh";
+import { STANDIN_BIN, cliMissing, describeIf, eventsMentioning, isSdkResponseEcho, newStack as newEngineStack, withEvents } from "../support/engine";
+import { Sshd, keygen, sshdMissing as sshdMissingReason, startSshd } from "../support/sshd";
 
-const ROOT = path.resolve(__dirname, "../..");
-const STANDIN_BIN = path.join(ROOT, "scripts/providers/bin");
-const TOOLCHAIN = process.env.XENCOREOS_TOOLCHAIN_DIR ?? "/var/cache/xen-coreos/toolchain";
-const CLI_BIN = process.env.PULUMI_BIN_DIR ?? path.join(TOOLCHAIN, "pulumi-v3.274.1", "bin");
-const SSHD = "/usr/sbin/sshd";
-
-/** `describe`, or a skip with a reason (a failure under CI=true). */
-function describeIf(missing: string | undefined): jest.Describe | ((name: string, fn: () => void) => void) {
-  if (!missing) return describe;
-  if (process.env.CI === "true") {
-    return (name: string) =>
-      describe(name, () => {
-        it("has its prerequisites", () => {
-          throw new Error(`missing prerequisite under CI=true: ${missing}`);
-        });
-      });
-  }
-  // eslint-disable-next-line no-console
-  console.log(`skipping: ${missing}`);
-  return describe.skip;
-}
-
-const cliMissing = fs.existsSync(path.join(CLI_BIN, "pulumi"))
-  ? undefined
-  : `the Pulumi CLI is not at ${CLI_BIN}/pulumi (build it with .ci/pulumi-toolchain.sh)`;
-const sshdMissing = fs.existsSync(SSHD) ? undefined : `${SSHD} is missing (apt-get install -y openssh-server)`;
+const sshdMissing = sshdMissingReason();
 
 let tmp: string;
-let pulumiCommand: PulumiCommand;
 
-beforeAll(async () => {
+beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xen-coreos-standins-"));
-  if (!cliMissing) pulumiCommand = await PulumiCommand.get({ root: path.dirname(CLI_BIN) });
 });
 afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 /** A stack of an inline program in its own workspace, state and PULUMI_HOME under `tmp`. */
-async function newStack(name: string, program: () => Promise<Record<string, unknown>>): Promise<Stack> {
-  const dir = path.join(tmp, name);
-  for (const d of ["state", "home", "work"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
-  const envVars: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-    PULUMI_CONFIG_PASSPHRASE: "test",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_HOME: path.join(dir, "home"),
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_IGNORE_AMBIENT_PLUGINS: "false",
-    PATH: [STANDIN_BIN, CLI_BIN, process.env.PATH ?? ""].join(path.delimiter),
-  };
-  return LocalWorkspace.createOrSelectStack(
-    { stackName: name, projectName: "standins", program },
-    { workDir: path.join(dir, "work"), envVars, pulumiCommand },
-  );
-}
-
-/** Runs `op` collecting the engine's events. */
-async function withEvents<T>(op: (onEvent: (e: EngineEvent) => void) => Promise<T>): Promise<{ result: T; events: EngineEvent[] }> {
-  const events: EngineEvent[] = [];
-  const result = await op((e) => events.push(e));
-  return { result, events };
-}
-
-/**
- * The Node SDK (3.248) in the program's own process logs every RegisterResource response at
- * debug level ("RegisterResource RPC finished: … resp: …"), secrets included, and the engine
- * passes debug diagnostics into the event stream. That echo is the SDK's, not a provider's:
- * the assertions below exclude exactly it and nothing else.
- */
-function isSdkResponseEcho(e: EngineEvent): boolean {
-  const d = e.diagnosticEvent as { severity?: string; message?: string } | undefined;
-  return d?.severity === "debug" && /^(RegisterResource|RegisterResourceOutputs|ReadResource) RPC finished:/.test(d.message ?? "");
-}
-
-function eventsMentioning(events: EngineEvent[], text: string): EngineEvent[] {
-  return events.filter((e) => JSON.stringify(e).includes(text));
+function newStack(name: string, program: () => Promise<Record<string, unknown>>): Promise<Stack> {
+  return newEngineStack({ baseDir: tmp, stackName: name, projectName: "standins", program });
 }
 
 const logLines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : []);
@@ -271,89 +209,26 @@ describeIf(cliMissing)("provider stand-ins under the real engine: a failing comm
 
 // ---------------------------------------------------------------- remote commands over SSH
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, "127.0.0.1");
-      sock.once("connect", () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`sshd did not listen on ${port} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describeIf(cliMissing ?? sshdMissing)("provider stand-ins under the real engine: remote commands over SSH", () => {
   jest.setTimeout(90_000);
 
   let dir: string;
-  let sshd: ChildProcess | undefined;
-  let sshdLog = "";
+  let sshd: Sshd | undefined;
   let port: number;
   let user: string;
   let clientKey: string;
   let hostKey: string;
-  const keygen = (file: string, comment: string) =>
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], { stdio: "ignore" });
 
   beforeAll(async () => {
     dir = path.join(tmp, "sshd");
-    fs.mkdirSync(dir, { recursive: true });
-    keygen(path.join(dir, "host_key"), "standin-test-host");
-    keygen(path.join(dir, "client_key"), "standin-test-client");
-    fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
-    clientKey = fs.readFileSync(path.join(dir, "client_key"), "utf8");
-    hostKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim();
     user = os.userInfo().username;
-    port = await freePort();
-    fs.writeFileSync(
-      path.join(dir, "sshd_config"),
-      [
-        `Port ${port}`,
-        "ListenAddress 127.0.0.1",
-        `HostKey ${path.join(dir, "host_key")}`,
-        `PidFile ${path.join(dir, "sshd.pid")}`,
-        `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
-        "StrictModes no",
-        "UsePAM no",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "PermitRootLogin prohibit-password",
-        // One variable for `environment`, and the previous-output variable for `delete`.
-        "AcceptEnv XENCOREOS_TEST_VAR PULUMI_COMMAND_STDOUT",
-        "",
-      ].join("\n"),
-    );
-    if (process.getuid?.() === 0) fs.mkdirSync("/run/sshd", { recursive: true }); // privilege separation directory
-    sshd = spawn(SSHD, ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
-    sshd.stderr?.on("data", (d: Buffer) => (sshdLog += d.toString()));
-    await waitForPort(port, 10_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n${sshdLog}`);
-    });
+    // One variable for `environment`, and the previous-output variable for `delete`.
+    sshd = await startSshd({ dir, acceptEnv: ["XENCOREOS_TEST_VAR", "PULUMI_COMMAND_STDOUT"] });
+    ({ port, clientKey, hostKey } = sshd);
   });
 
   afterAll(async () => {
-    if (sshd && sshd.exitCode === null) {
-      const exited = new Promise((r) => sshd!.once("exit", r));
-      sshd.kill("SIGTERM");
-      await exited;
-    }
+    await sshd?.stop();
   });
 
   const connection = (extra: Partial<command.types.input.remote.ConnectionArgs> = {}): command.types.input.remote.ConnectionArgs => ({

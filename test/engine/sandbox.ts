@@ -1,0 +1,267 @@
+/**
+ * The sandbox the engine tests deploy into: the xe and fleetctl doubles' state files, a
+ * discovery service on 127.0.0.1, and the stack settings that point the program at a test
+ * sshd (standing in for the XenServer host and for every node).
+ */
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as path from "path";
+import { CONFIG_NAMESPACE, StackSettings, parseSettings } from "../../components/config/settings";
+import { galeraNodes, renderFtpBundle, renderGaleraBundle, renderWebBundle } from "../../components/services/bundles";
+import { labRaw } from "../fixtures/settings";
+import { ROOT } from "../support/engine";
+
+export const SANDBOX_BIN = path.join(ROOT, "test/sandbox/bin");
+export const XE = path.join(SANDBOX_BIN, "xe");
+export const FLEETCTL = path.join(SANDBOX_BIN, "fleetctl");
+export const MiB = 1024 ** 2;
+export const GiB = 1024 ** 3;
+
+// ---------------------------------------------------------------- the discovery service
+
+/** `GET /new?size=N` → `http://127.0.0.1:<port>/<32 hex>`, as discovery.etcd.io answers; calls are counted. */
+export class DiscoveryService {
+  readonly calls: Array<{ size: number; url: string }> = [];
+  private server?: http.Server;
+  endpoint = "";
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      const size = Number(url.searchParams.get("size"));
+      if (req.method !== "GET" || url.pathname !== "/new" || !Number.isInteger(size) || size < 1) {
+        res.writeHead(400).end("bad request\n");
+        return;
+      }
+      const token = `${this.endpoint}/${crypto.randomBytes(16).toString("hex")}`;
+      this.calls.push({ size, url: token });
+      res.writeHead(200, { "content-type": "text/plain" }).end(token);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", () => resolve()));
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}
+
+// ---------------------------------------------------------------- the xe double's state
+
+export interface XeVm {
+  uuid: string;
+  "name-label": string;
+  "is-a-template": boolean;
+  "is-control-domain": boolean;
+  "power-state": string;
+  "VCPUs-max": number | string;
+  "memory-static-max": number | string;
+  "other-config": Record<string, string>;
+}
+export interface XeVbd { uuid: string; vm: string; vdi: string | null; userdevice: string; type: string; mode: string }
+export interface XeVdi { uuid: string; sr: string; "name-label": string; "virtual-size": number; "other-config": Record<string, string> }
+export interface XeSr { uuid: string; "name-label": string; type: string }
+export interface XeState { vms: XeVm[]; vbds: XeVbd[]; vdis: XeVdi[]; srs: XeSr[]; failOn?: string[]; failCounters?: Record<string, number> }
+export interface CallLine { argv: string[]; exit: number; start: number; end: number }
+
+export class XeDouble {
+  constructor(readonly stateFile: string) {
+    fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+  }
+
+  read(): XeState {
+    return JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as XeState;
+  }
+
+  /** Changes the state under the double's own lock (a directory), replacing the file atomically. */
+  edit(fn: (s: XeState) => void): void {
+    const lock = `${this.stateFile}.lock`;
+    const until = Date.now() + 30_000;
+    for (;;) {
+      try {
+        fs.mkdirSync(lock);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST" || Date.now() > until) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      }
+    }
+    try {
+      const state = this.read();
+      fn(state);
+      fs.writeFileSync(`${this.stateFile}.tmp-test`, JSON.stringify(state));
+      fs.renameSync(`${this.stateFile}.tmp-test`, this.stateFile);
+    } finally {
+      fs.rmdirSync(lock);
+    }
+  }
+
+  /** Runs the double directly (as an operator at the host's console would run xe). */
+  run(args: string[]): string {
+    const r = spawnSync(process.execPath, [XE, ...args], { env: { ...process.env, XE_STATE: this.stateFile }, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`xe ${args.join(" ")} -> ${r.status}\n${r.stderr}${r.stdout}`);
+    return r.stdout.trim();
+  }
+
+  calls(): CallLine[] {
+    const log = `${this.stateFile}.log`;
+    if (!fs.existsSync(log)) return [];
+    return fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as CallLine);
+  }
+
+  /** The VMs carrying a node marker (`<stack>/<cluster>/<node>`). */
+  vmsWithMarker(marker: string): XeVm[] {
+    return this.read().vms.filter((v) => !v["is-a-template"] && v["other-config"]["xen-coreos-node"] === marker);
+  }
+}
+
+// ---------------------------------------------------------------- the fleet double's state
+
+export class FleetDouble {
+  constructor(readonly stateFile: string, readonly seedFile: string) {
+    fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+  }
+
+  seed(machines: Array<{ ip: string; metadata: Record<string, string> }>): void {
+    fs.writeFileSync(this.seedFile, JSON.stringify({ machines }));
+  }
+
+  /** `fleetctl list-units` rows as unit → active states (a global unit has one row per machine). */
+  units(): Map<string, string[]> {
+    const r = spawnSync(process.execPath, [FLEETCTL, "list-units", "--no-legend", "--fields=unit,active"], {
+      env: { ...process.env, FLEET_STATE: this.stateFile, FLEET_SEED: this.seedFile },
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`fleetctl list-units -> ${r.status}\n${r.stderr}`);
+    const out = new Map<string, string[]>();
+    for (const line of r.stdout.split("\n").filter(Boolean)) {
+      const [unit, active] = line.split(/\s+/);
+      out.set(unit, [...(out.get(unit) ?? []), active]);
+    }
+    return out;
+  }
+
+  /** Unit files fleet holds (submitted), by name, with their options. */
+  unitFiles(): Array<{ name: string; options: Array<{ section: string; name: string; value: string }> }> {
+    if (!fs.existsSync(this.stateFile)) return [];
+    return (JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as { units: Array<{ name: string; options: Array<{ section: string; name: string; value: string }> }> }).units;
+  }
+
+  calls(): number {
+    return this.log().length;
+  }
+
+  log(): CallLine[] {
+    const log = `${this.stateFile}.log`;
+    if (!fs.existsSync(log)) return [];
+    return fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as CallLine);
+  }
+}
+
+// ---------------------------------------------------------------- settings
+
+export interface SandboxTarget {
+  /** sshd port standing in for the XenServer host and every node. */
+  port: number;
+  /** Host key of that sshd (checked on the XenServer connection). */
+  hostKey: string;
+  /** Public key put in the nodes' authorized keys. */
+  authorizedKey: string;
+  isoDir: string;
+  discoveryEndpoint: string;
+}
+
+export const COREOS_ISO = "coreos_production_iso_image.iso";
+
+/**
+ * The lab stack's settings (Pulumi.lab.yaml) pointed at the sandbox: the XenServer host and
+ * every node are the test sshd on 127.0.0.1 (node `ip`s stay 10.50.0.x: data only), root
+ * over SSH without the XenServer jump, the ISO library in a temporary directory, the local
+ * discovery service. Galera is left out (see the report on global fleet units).
+ */
+export function sandboxSettings(t: SandboxTarget, opts: { services: boolean; nodes?: Array<{ name: string; ip: string }> } = { services: true }): any {
+  const raw = labRaw();
+  raw.xenserver = { ...raw.xenserver, host: "127.0.0.1", port: t.port, user: "root", hostKey: t.hostKey, isoRepository: { ...raw.xenserver.isoRepository, location: t.isoDir } };
+  raw.ssh = { authorizedKeys: [t.authorizedKey], user: "root", port: t.port, viaXenServer: false };
+  raw.discovery = { endpoint: t.discoveryEndpoint };
+  const cluster = raw.clusters[0];
+  if (opts.nodes) cluster.nodes = opts.nodes.map((n) => ({ ...n }));
+  for (const node of cluster.nodes) node.sshHost = "127.0.0.1";
+  // Nodes that differ from the cluster defaults, so each VM's own settings are checked.
+  cluster.nodes[0].vcpus = 2;
+  if (!opts.services) delete raw.services;
+  return raw;
+}
+
+/** The same settings as the program will read them (validated). */
+export function parsed(raw: any): StackSettings {
+  return parseSettings(raw, new Set(["sshPrivateKey"]));
+}
+
+/** `pulumi config set-all --json` input: structured values (as in a Pulumi.<stack>.yaml), the key as a secret. */
+export function configJson(raw: Record<string, unknown>, sshPrivateKey: string): string {
+  const out: Record<string, { value: string; objectValue?: unknown; secret: boolean }> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    out[`${CONFIG_NAMESPACE}:${key}`] =
+      typeof value === "object" && value !== null ? { value: JSON.stringify(value), objectValue: value, secret: false } : { value: String(value), secret: false };
+  }
+  out[`${CONFIG_NAMESPACE}:sshPrivateKey`] = { value: sshPrivateKey, secret: true };
+  return JSON.stringify(out);
+}
+
+/** fleet machines for the nodes of every cluster that runs a service (as fleet would list them). */
+export function fleetMachines(s: StackSettings): Array<{ ip: string; metadata: Record<string, string> }> {
+  const used = new Set([s.services.web?.cluster, s.services.galera?.cluster, s.services.ftp?.cluster].filter(Boolean));
+  return s.clusters.filter((c) => used.has(c.name)).flatMap((c) => c.nodes.map((n) => ({ ip: n.ip, metadata: { ...n.metadata } })));
+}
+
+/**
+ * How many resources the program declares for these settings, by part: what a preview of an
+ * empty stack must create. Component resources count like any other; default providers do not.
+ */
+export function plannedResources(s: StackSettings): { total: number; parts: Record<string, number> } {
+  const parts: Record<string, number> = {
+    "pulumi:pulumi:Stack": 1,
+    "IsoRepository + its ensure command": 2,
+    [`NfsShare${s.nas.managed ? " + its export command" : " (appliance: nothing run)"}`]: s.nas.managed ? 2 : 1,
+  };
+  for (const c of s.clusters) {
+    // CoreosCluster, DiscoveryToken, its RandomId and curl command; per node a CloudConfig,
+    // a ConfigDrive + its command, a XenVm + its command.
+    parts[`cluster ${c.name}: 4 + 5 x ${c.nodes.length} nodes`] = 4 + 5 * c.nodes.length;
+  }
+  const { web, galera, ftp } = s.services;
+  const serviceClusters = new Set([web?.cluster, galera?.cluster, ftp?.cluster].filter(Boolean));
+  if (serviceClusters.size) parts[`FleetReady + its wait command x ${serviceClusters.size}`] = 2 * serviceClusters.size;
+  // Each NodeFile and FleetUnit is a component with one command.
+  if (web) {
+    const b = renderWebBundle(web);
+    parts[`web: component + 2 x (${b.files.length} files + ${b.units.length} units)`] = 1 + 2 * (b.files.length + b.units.length);
+  }
+  if (galera) {
+    const cluster = s.clusters.find((c) => c.name === galera.cluster)!;
+    const b = renderGaleraBundle(galera, cluster);
+    const envNodes = galeraNodes(galera, cluster).length;
+    parts[`galera: component + 3 passwords + 2 x (${envNodes} env files + ${b.files.length} files + ${b.units.length} units)`] = 1 + 3 + 2 * (envNodes + b.files.length + b.units.length);
+  }
+  if (ftp) {
+    const b = renderFtpBundle(ftp, ftp.users.map((name) => ({ name, password: "placeholder" })));
+    parts[`ftp: component + ${ftp.users.length} passwords + salt key + homes command + 2 x (${b.files.length} files + ${b.units.length} units)`] =
+      1 + ftp.users.length + 1 + 1 + 2 * (b.files.length + b.units.length);
+  }
+  return { total: Object.values(parts).reduce((a, b) => a + b, 0), parts };
+}
+
+/** Names of the fleet units the services of these settings run (templates as their instances). */
+export function plannedUnits(s: StackSettings): string[] {
+  const { web, galera, ftp } = s.services;
+  const units = [
+    ...(web ? renderWebBundle(web).units : []),
+    ...(galera ? renderGaleraBundle(galera, s.clusters.find((c) => c.name === galera.cluster)!).units : []),
+    ...(ftp ? renderFtpBundle(ftp, ftp.users.map((name) => ({ name, password: "placeholder" }))).units : []),
+  ];
+  return units.flatMap((u) => (u.instances?.length ? u.instances : [u.name])).sort();
+}
