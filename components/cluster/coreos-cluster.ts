@@ -128,7 +128,8 @@ export class CoreosCluster extends pulumi.ComponentResource {
           template: xenserver.template,
           storageRepository: xenserver.storageRepository,
           network: xenserver.network,
-          isoName: pulumi.all([args.isoRepository.srUuid]).apply(() => args.isoRepository.isoName),
+          // Known at preview: the ISO library's existence is ensured by the dependsOn below.
+          isoName: args.isoRepository.isoName,
           configDriveVdi: drive.vdiUuid,
           vcpus: node.vcpus,
           memoryMiB: node.memoryMiB,

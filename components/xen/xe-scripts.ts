@@ -33,8 +33,6 @@ export interface VmSpec {
   network: string;
   /** name-label of the install ISO (its file name in the ISO repository). */
   isoName: string;
-  /** uuid of the node's config drive VDI. */
-  configDriveVdi: string;
   vcpus: number;
   memoryMiB: number;
   diskGiB: number;
@@ -55,7 +53,11 @@ function prelude(what: string): string[] {
   ];
 }
 
-/** The create/update script of a node's VM. Prints the VM uuid as its last line. */
+/**
+ * The create/update script of a node's VM. Prints the VM uuid as its last line. The config
+ * drive's VDI uuid arrives on standard input: it is known only once the drive exists, and
+ * keeping it out of the script keeps the script (and its preview diff) known beforehand.
+ */
 export function renderVmConvergeScript(vm: VmSpec): string {
   return [
     `# xen-coreos: converge the VM of node ${vm.nameLabel}`,
@@ -65,11 +67,12 @@ export function renderVmConvergeScript(vm: VmSpec): string {
     shellAssign("sr_name", vm.storageRepository),
     shellAssign("network_name", vm.network),
     shellAssign("iso_name", vm.isoName),
-    shellAssign("config_vdi", vm.configDriveVdi),
     shellAssign("vcpus", vm.vcpus),
     shellAssign("memory_bytes", vm.memoryMiB * MIB),
     shellAssign("disk_bytes", vm.diskGiB * GIB),
     ...prelude('node $name_label'),
+    "IFS= read -r config_vdi || true",
+    '[ -n "$config_vdi" ] || fail "no config drive VDI uuid on standard input"',
     "",
     `vm=$(xe vm-list other-config:${VM_MARKER_KEY}="$marker" is-a-template=false --minimal)`,
     'case "$vm" in *,*) fail "several VMs carry the marker $marker: $vm (remove the extra ones)" ;; esac',

@@ -42,7 +42,7 @@ export class XenVm extends pulumi.ComponentResource {
 
   constructor(name: string, args: XenVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("xencoreos:xen:XenVm", name, {}, opts);
-    const script = pulumi.all([args.isoName, args.configDriveVdi]).apply(([isoName, configDriveVdi]) =>
+    const script = pulumi.output(args.isoName).apply((isoName) =>
       renderVmConvergeScript({
         marker: args.marker,
         nameLabel: args.nodeName,
@@ -50,7 +50,6 @@ export class XenVm extends pulumi.ComponentResource {
         storageRepository: args.storageRepository,
         network: args.network,
         isoName,
-        configDriveVdi,
         vcpus: args.vcpus,
         memoryMiB: args.memoryMiB,
         diskGiB: args.diskGiB,
@@ -62,6 +61,8 @@ export class XenVm extends pulumi.ComponentResource {
         connection: args.connection,
         create: script,
         update: script,
+        // The drive's uuid: a new drive is an update (swapped in with a reboot), not a new VM.
+        stdin: args.configDriveVdi,
         delete: renderVmDeleteScript({ marker: args.marker, nameLabel: args.nodeName }),
         // What a VM cannot take in place; `replaceOnChanges` makes a change here a replacement.
         triggers: [args.marker, args.template, args.storageRepository, args.network],

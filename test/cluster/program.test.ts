@@ -63,7 +63,7 @@ describe("the lab program", () => {
       expect(script).toContain(`marker=lab/lab/${node}\n`);
       expect(script).toContain(`name_label=${node}\n`);
       expect(script).toContain("vcpus=1\nmemory_bytes=1073741824\ndisk_bytes=8589934592\n");
-      expect(script).toContain(`config_vdi=${uuidFor(`lab-${node}-config-drive-vdi`)}\n`);
+      expect(recorder.named(`lab-${node}-vm`).inputs.stdin).toBe(uuidFor(`lab-${node}-config-drive-vdi`));
       expect(recorder.named(`lab-${node}-vm`).inputs.update).toBe(script);
       expect(recorder.named(`lab-${node}-vm`).inputs.delete).toContain("xe vm-uninstall");
     }

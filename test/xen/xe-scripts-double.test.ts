@@ -41,7 +41,15 @@ function calls(): string[][] {
 
 const lastLine = (s: string) => s.trim().split("\n").pop()!;
 
-function vmSpec(overrides: Partial<VmSpec> = {}): VmSpec {
+type VmWithDrive = VmSpec & { configDriveVdi: string };
+
+/** Runs the converge script with the config drive's uuid on standard input, as XenVm does. */
+function converge(spec: VmWithDrive, opts: { env?: Record<string, string> } = {}): Run {
+  const { configDriveVdi, ...vm } = spec;
+  return sh(renderVmConvergeScript(vm), { ...opts, stdin: `${configDriveVdi}\n` });
+}
+
+function vmSpec(overrides: Partial<VmWithDrive> = {}): VmWithDrive {
   return {
     marker: "lab/lab/coreos1",
     nameLabel: "coreos1",
@@ -113,7 +121,7 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
 
   it("converge creates a running VM with the settings, its VIF, CD and config drive", () => {
     const { drive } = prepareHost();
-    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, vcpus: 2, memoryMiB: 1536, diskGiB: 10 })));
+    const r = converge(vmSpec({ configDriveVdi: drive, vcpus: 2, memoryMiB: 1536, diskGiB: 10 }));
     expect(r.stderr).toContain("applying");
     expect(r.status).toBe(0);
     const vm = lastLine(r.stdout);
@@ -131,9 +139,9 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
   it("a second converge with the same settings changes nothing", () => {
     const { drive } = prepareHost();
     const spec = vmSpec({ configDriveVdi: drive });
-    const first = lastLine(sh(renderVmConvergeScript(spec)).stdout);
+    const first = lastLine(converge(spec).stdout);
     const before = calls().length;
-    const second = sh(renderVmConvergeScript(spec));
+    const second = converge(spec);
     expect(second.status).toBe(0);
     expect(lastLine(second.stdout)).toBe(first);
     const writes = calls().slice(before).filter((c) => !/-(list|param-get)$/.test(c[0]));
@@ -142,9 +150,9 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
 
   it("a memory change is applied in place: clean shutdown, set, start; the VM keeps its uuid", () => {
     const { drive } = prepareHost();
-    const vm = lastLine(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive }))).stdout);
+    const vm = lastLine(converge(vmSpec({ configDriveVdi: drive })).stdout);
     const before = calls().length;
-    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, memoryMiB: 2048 })));
+    const r = converge(vmSpec({ configDriveVdi: drive, memoryMiB: 2048 }));
     expect(r.status).toBe(0);
     expect(lastLine(r.stdout)).toBe(vm);
     const writes = calls().slice(before).filter((c) => !/-(list|param-get)$/.test(c[0])).map((c) => c[0]);
@@ -154,18 +162,18 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
 
   it("fewer vCPUs lowers VCPUs-at-startup before VCPUs-max", () => {
     const { drive } = prepareHost();
-    sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, vcpus: 4 })));
+    converge(vmSpec({ configDriveVdi: drive, vcpus: 4 }));
     const before = calls().length;
-    expect(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, vcpus: 2 }))).status).toBe(0);
+    expect(converge(vmSpec({ configDriveVdi: drive, vcpus: 2 })).status).toBe(0);
     const sets = calls().slice(before).filter((c) => c[0] === "vm-param-set").map((c) => c[2]);
     expect(sets).toEqual(["VCPUs-at-startup=2", "VCPUs-max=2"]);
   });
 
   it("a new config drive is swapped in with a reboot", () => {
     const { drive } = prepareHost();
-    const vm = lastLine(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive }))).stdout);
+    const vm = lastLine(converge(vmSpec({ configDriveVdi: drive })).stdout);
     const next = lastLine(sh(renderConfigDriveCreateScript(DRIVE("lab/lab/coreos1/cccc")), { stdin: "#cloud-config\nhostname: new\n" }).stdout);
-    expect(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: next }))).status).toBe(0);
+    expect(converge(vmSpec({ configDriveVdi: next })).status).toBe(0);
     expect(xe("vbd-list", `vm-uuid=${vm}`, "userdevice=1", "params=vdi-uuid", "--minimal")).toBe(next);
     expect(xe("vm-param-get", `uuid=${vm}`, "param-name=power-state")).toBe("running");
     // The old drive is now unattached; its own delete removes it.
@@ -175,9 +183,9 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
 
   it("a smaller disk is refused with the fix, and nothing is changed", () => {
     const { drive } = prepareHost();
-    sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, diskGiB: 10 })));
+    converge(vmSpec({ configDriveVdi: drive, diskGiB: 10 }));
     const before = calls().length;
-    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, diskGiB: 8 })));
+    const r = converge(vmSpec({ configDriveVdi: drive, diskGiB: 8 }));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("xen-coreos: node coreos1: the system disk is 10737418240 bytes, larger than diskGiB asks (8589934592): a disk cannot shrink.");
     expect(calls().slice(before).filter((c) => !/-(list|param-get)$/.test(c[0]))).toEqual([]);
@@ -185,9 +193,9 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
 
   it("a failure halfway names the node; the re-run finishes without a second VM", () => {
     const { drive } = prepareHost();
-    const failed = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive })), { env: { XE_FAIL_ON: "vm-cd-add" } });
+    const failed = converge(vmSpec({ configDriveVdi: drive }), { env: { XE_FAIL_ON: "vm-cd-add" } });
     expect(failed.status).not.toBe(0);
-    const again = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive })));
+    const again = converge(vmSpec({ configDriveVdi: drive }));
     expect(again.status).toBe(0);
     expect(xe("vm-list", "other-config:xen-coreos-node=lab/lab/coreos1", "--minimal").split(",")).toHaveLength(1);
     expect(xe("vm-list", "name-label=coreos1", "--minimal").split(",")).toHaveLength(1);
@@ -195,7 +203,7 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
 
   it("a missing network or template is named with its setting", () => {
     const { drive } = prepareHost();
-    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, network: "no such net" })));
+    const r = converge(vmSpec({ configDriveVdi: drive, network: "no such net" }));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("xen-coreos: node coreos1: network 'no such net' (xen-coreos:xenserver.network) not found");
     expect(xe("vm-list", "name-label=coreos1", "--minimal")).toBe("");
@@ -203,7 +211,7 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
 
   it("delete shuts down and uninstalls with the system disk, keeps the ISO, and tolerates a VM already gone", () => {
     const { drive } = prepareHost();
-    const vm = lastLine(sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive }))).stdout);
+    const vm = lastLine(converge(vmSpec({ configDriveVdi: drive })).stdout);
     const sysVdi = xe("vbd-list", `vm-uuid=${vm}`, "userdevice=0", "params=vdi-uuid", "--minimal");
     const del = sh(renderVmDeleteScript({ marker: "lab/lab/coreos1", nameLabel: "coreos1" }));
     expect(del.stderr).toBe("");
@@ -225,7 +233,7 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
     fs.writeFileSync(path.join(dir, "isos", "coreos_production_iso_image.iso"), Buffer.alloc(4096));
     sh(renderIsoRepositoryScript({ name: "ISOS", location: path.join(dir, "isos"), isoName: "coreos_production_iso_image.iso" }), { env });
     const drive = lastLine(sh(renderConfigDriveCreateScript(DRIVE("m/aaaa")), { stdin: "#cloud-config\n", env }).stdout);
-    const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive })), { env });
+    const r = converge(vmSpec({ configDriveVdi: drive }), { env });
     expect(r.status).toBe(0);
     const vm = lastLine(r.stdout);
     const sysVdi = xe("vbd-list", `vm-uuid=${vm}`, "userdevice=0", "params=vdi-uuid", "--minimal");
@@ -239,7 +247,7 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
     (hostile) => {
       fs.writeFileSync(path.join(dir, "seed.json"), JSON.stringify({ networks: [{ "name-label": hostile }] }));
       const { drive } = prepareHost();
-      const r = sh(renderVmConvergeScript(vmSpec({ configDriveVdi: drive, network: hostile })), { env: { XE_SEED: path.join(dir, "seed.json") } });
+      const r = converge(vmSpec({ configDriveVdi: drive, network: hostile }), { env: { XE_SEED: path.join(dir, "seed.json") } });
       expect(r.stderr).not.toContain("not found");
       expect(r.status).toBe(0);
       const vm = lastLine(r.stdout);

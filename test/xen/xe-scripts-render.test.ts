@@ -17,7 +17,6 @@ export const LAB_VM: VmSpec = {
   storageRepository: "Local storage",
   network: "Pool-wide network associated with eth0",
   isoName: "coreos_production_iso_image.iso",
-  configDriveVdi: "7c5e1c1e-0000-4000-8000-000000000001",
   vcpus: 1,
   memoryMiB: 1024,
   diskGiB: 8,

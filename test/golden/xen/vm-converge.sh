@@ -5,7 +5,6 @@ template=CoreOS
 sr_name='Local storage'
 network_name='Pool-wide network associated with eth0'
 iso_name=coreos_production_iso_image.iso
-config_vdi=7c5e1c1e-0000-4000-8000-000000000001
 vcpus=1
 memory_bytes=1073741824
 disk_bytes=8589934592
@@ -18,6 +17,8 @@ one() {
   esac
   printf '%s\n' "$1"
 }
+IFS= read -r config_vdi || true
+[ -n "$config_vdi" ] || fail "no config drive VDI uuid on standard input"
 
 vm=$(xe vm-list other-config:xen-coreos-node="$marker" is-a-template=false --minimal)
 case "$vm" in *,*) fail "several VMs carry the marker $marker: $vm (remove the extra ones)" ;; esac
