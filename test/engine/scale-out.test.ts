@@ -1,0 +1,421 @@
+/**
+ * Growing a running cluster (README "Growing a running cluster", issue 6) under the REAL
+ * Pulumi engine, with REAL etcd: 3 → 4 → 5 nodes, then back to 4.
+ *
+ * The sandbox is the engine lifecycle's (test/engine/sandbox.ts): one real sshd on 127.0.0.1
+ * stands in for the XenServer host and every node, with the xe double on its PATH; services
+ * are left out. In front of the real /usr/bin/etcdctl the sshd's PATH has a thin wrapper that
+ * appends every call (argv, start, end, exit) to a log, so the order of `member add` and
+ * `member remove` is read from what the EtcdMember commands really ran.
+ *
+ * The nodes get loopback addresses (network 127.0.3.0/24, nodes 127.0.3.1-5), so the peer URLs
+ * the program hands to `etcdctl member add` (http://<ip>:2380) are real addresses here:
+ * - the bootstrap nodes' etcd (coreos1-3) is a real 3-member etcd cluster started before the
+ *   first up (v2 API enabled, as CoreOS's etcd2); coreos1 also listens on 127.0.0.1:2379, the
+ *   endpoint EtcdMember uses on the first node (its "local member");
+ * - a joining node "boots" when the watcher in this test sees an `[unstarted]` member with its
+ *   peer URL: it starts a real etcd whose environment comes from that node's RENDERED
+ *   cloud-config (`coreos.etcd2`, each key as ETCD_<KEY>, as coreos-cloudinit writes it), read
+ *   from the stdin of the node's config-drive command in the stack state (`exportStack`, which
+ *   decrypts secrets). Two local adaptations, both what the same file means on a VM of its own:
+ *   listen-client-urls 0.0.0.0 becomes the node's address (four etcds share this machine), and
+ *   the data directory is a temporary one (etcd2.service's /var/lib/etcd2).
+ *
+ * Skipped with a one-line reason without the CLI, sshd (as root: the settings log in as root),
+ * genisoimage, curl, etcd or etcdctl; under CI=true that is a failure instead.
+ */
+import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import * as yaml from "js-yaml";
+import { Stack } from "@pulumi/pulumi/automation";
+import { xenCoreosProgram } from "../../components/program";
+import { changedSteps, cliMissing, describeIf, newStack, urnName, withEvents } from "../support/engine";
+import { Sshd, sshdMissing, startSshd } from "../support/sshd";
+import { COREOS_ISO, DiscoveryService, SANDBOX_BIN, XeDouble, configJson, parsed, sandboxSettings } from "./sandbox";
+
+const run = promisify(execFile);
+
+function programsMissing(programs: string[]): string | undefined {
+  const missing = programs.filter((p) => spawnSync("sh", ["-c", `command -v "$1" >/dev/null`, "sh", p]).status !== 0);
+  return missing.length ? `needs ${missing.join(", ")} (config drives, discovery requests, real etcd); apt-get install -y ${missing.join(" ")}` : undefined;
+}
+
+const missing =
+  cliMissing ??
+  sshdMissing() ??
+  (process.getuid?.() !== 0 ? "the sandbox settings log in to the test sshd as root: run as root" : undefined) ??
+  programsMissing(["genisoimage", "curl", "etcd", "etcdctl"]);
+
+const NODE_DIR = path.dirname(process.execPath);
+const PROJECT = "xen-coreos";
+const STACK = "scaleout";
+const BOOTSTRAP = 3;
+const ip = (n: number) => `127.0.3.${n}`;
+const nodeName = (n: number) => `coreos${n}`;
+const peerUrl = (n: number) => `http://${ip(n)}:2380`;
+/** Where EtcdMember's etcdctl talks to (EtcdMemberArgs.endpoint's default): coreos1's local member. */
+const LOCAL_ENDPOINT = "http://127.0.0.1:2379";
+
+const report: string[] = [];
+const note = (line: string) => report.push(line);
+
+/** Raw settings: `count` nodes on 127.0.3.x, those after the bootstrap three with join: true. */
+function growRaw(t: Parameters<typeof sandboxSettings>[0], count: number): any {
+  const nodes = Array.from({ length: count }, (_, i) => ({ name: nodeName(i + 1), ip: ip(i + 1), ...(i >= BOOTSTRAP ? { join: true } : {}) }));
+  const raw = sandboxSettings(t, { services: false, nodes });
+  raw.network = { ...raw.network, cidr: "127.0.3.0/24", gateway: "127.0.3.254", dns: ["127.0.3.254"] };
+  raw.nas = { ...raw.nas, server: "127.0.3.200" };
+  // 4 nodes is an even size: allowed while growing one node at a time.
+  if (count % 2 === 0) raw.clusters[0].allowUnsafeSize = true;
+  return raw;
+}
+
+/** `ETCDCTL_API=2 etcdctl member list` through coreos1, lines sorted by member name/peer URL. */
+async function memberList(endpoint = `http://${ip(1)}:2379`): Promise<string[]> {
+  const { stdout } = await run("etcdctl", ["--endpoint", endpoint, "member", "list"], { env: { ...process.env, ETCDCTL_API: "2" }, timeout: 10_000 });
+  const key = (l: string) => (l.match(/peerURLs=(\S+)/)?.[1] ?? l);
+  return stdout.split("\n").filter(Boolean).sort((a, b) => key(a).localeCompare(key(b)));
+}
+
+/** The members as `name@peer` (`?@peer` while unstarted), for assertions. */
+const summary = (lines: string[]) =>
+  lines.map((l) => `${l.includes("[unstarted]") ? "?" : l.match(/ name=(\S+)/)?.[1]}@${l.match(/peerURLs=(\S+)/)?.[1]}`);
+
+/** coreos-cloudinit's etcd2 drop-in: every key of `coreos.etcd2` as ETCD_<KEY> (dashes to underscores). */
+function etcd2Environment(cloudConfig: string): Record<string, string> {
+  const doc = yaml.load(cloudConfig.replace(/^#cloud-config\n/, "")) as { coreos?: { etcd2?: Record<string, unknown> } };
+  const etcd2 = doc.coreos?.etcd2;
+  if (!etcd2) throw new Error("the cloud-config has no coreos.etcd2 section");
+  return Object.fromEntries(Object.entries(etcd2).map(([k, v]) => [`ETCD_${k.toUpperCase().replace(/-/g, "_")}`, String(v)]));
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+interface EtcdctlCall { start: number; end: number; exit: number; api: string; argv: string[] }
+
+describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real engine, with real etcd", () => {
+  let tmp: string;
+  let sshd: Sshd | undefined;
+  const discovery = new DiscoveryService();
+  let xe: XeDouble;
+  let stack: Stack;
+  let etcdctlLog: string;
+  const target = () => ({ port: sshd!.port, hostKey: sshd!.hostKey, authorizedKey: sshd!.clientPublicKey, isoDir: path.join(tmp, "isos"), discoveryEndpoint: discovery.endpoint });
+
+  /** The etcd processes standing in for the nodes' etcd2, by node number. */
+  const etcds = new Map<number, { child: ChildProcess; exited: Promise<void>; stderr: () => string; env: Record<string, string> }>();
+  /** When the watcher first saw each member unstarted / started (ms), by node number. */
+  const seenUnstarted = new Map<number, number>();
+  const seenStarted = new Map<number, number>();
+  const watcherErrors: string[] = [];
+  let watching = false;
+  let watcher: Promise<void> | undefined;
+  /** VM uuids by node name, as recorded after the up that created them. */
+  const vmUuids: Record<string, string> = {};
+  /** Resources of the 3-node stack (step 1). */
+  let bootstrapTotal = 0;
+
+  function startEtcd(n: number, env: Record<string, string>): void {
+    const full = { ...process.env, ...env, ETCD_DATA_DIR: path.join(tmp, "etcd", nodeName(n)), ETCD_ENABLE_V2: "true" };
+    const child = spawn("etcd", [], { env: full, stdio: ["ignore", "ignore", "pipe"], detached: true });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    etcds.set(n, { child, exited, stderr: () => stderr, env });
+  }
+
+  async function stopEtcd(n: number): Promise<void> {
+    const e = etcds.get(n);
+    if (!e || e.child.exitCode !== null || e.child.signalCode !== null) return;
+    try {
+      process.kill(-e.child.pid!, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-e.child.pid!, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }, 5000);
+    await e.exited;
+    clearTimeout(timer);
+  }
+
+  /** The cloud-config node `n` boots with: the stdin of its config-drive command, from the stack state (secrets decrypted). */
+  async function renderedCloudConfig(n: number): Promise<string> {
+    const deployment = (await stack.exportStack()).deployment as { resources: Array<{ urn: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }> };
+    const res = deployment.resources.find((r) => urnName(r.urn) === `lab-${nodeName(n)}-config-drive-vdi`);
+    if (!res) throw new Error(`no config drive command of ${nodeName(n)} in the stack state`);
+    const stdin = (res.outputs?.stdin ?? res.inputs?.stdin) as unknown;
+    const plain = typeof stdin === "object" && stdin !== null && "plaintext" in stdin ? JSON.parse((stdin as { plaintext: string }).plaintext) : stdin;
+    if (typeof plain !== "string" || !plain.startsWith("#cloud-config")) throw new Error(`the config drive stdin of ${nodeName(n)} is no cloud-config: ${JSON.stringify(stdin).slice(0, 200)}`);
+    return plain;
+  }
+
+  /** A joining node boots: its etcd2 starts with the environment of its rendered cloud-config. */
+  async function bootJoiner(n: number): Promise<void> {
+    const env = etcd2Environment(await renderedCloudConfig(n));
+    // 0.0.0.0 on the node's own VM means its own addresses; here the machine is shared.
+    env.ETCD_LISTEN_CLIENT_URLS = env.ETCD_LISTEN_CLIENT_URLS.replace(/0\.0\.0\.0/g, ip(n));
+    note(`  boot ${nodeName(n)}: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    startEtcd(n, env);
+  }
+
+  /** Polls the member list; an unstarted member on 127.0.3.N whose etcd is not running makes node N boot. */
+  async function watch(): Promise<void> {
+    while (watching) {
+      try {
+        for (const line of await memberList()) {
+          const n = Number(line.match(/peerURLs=http:\/\/127\.0\.3\.(\d+):2380/)?.[1]);
+          if (!n) continue;
+          if (line.includes("[unstarted]")) {
+            if (!seenUnstarted.has(n)) seenUnstarted.set(n, Date.now());
+            const e = etcds.get(n);
+            if (!e || e.child.exitCode !== null || e.child.signalCode !== null) {
+              if (e) watcherErrors.push(`etcd of ${nodeName(n)} exited before it joined: ${e.stderr().slice(-800)}`);
+              await bootJoiner(n).catch((err: Error) => watcherErrors.push(`boot ${nodeName(n)}: ${err.message}`));
+            }
+          } else if (line.includes(` name=${nodeName(n)} `) && !seenStarted.has(n)) {
+            seenStarted.set(n, Date.now());
+          }
+        }
+      } catch {
+        /* etcd busy (e.g. electing): poll again */
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  function etcdctlCalls(since = 0): EtcdctlCall[] {
+    if (!fs.existsSync(etcdctlLog)) return [];
+    return fs
+      .readFileSync(etcdctlLog, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        const [start, end, exit, api, ...argv] = l.split("\t");
+        return { start: Number(start), end: Number(end), exit: Number(exit), api, argv };
+      })
+      .filter((c) => c.start >= since);
+  }
+  /** `member add <name>` / `member remove <id>` calls, as "verb arg exit". */
+  const membershipCalls = (since: number) =>
+    etcdctlCalls(since)
+      .filter((c) => c.argv.includes("member") && /^(add|remove)$/.test(c.argv[c.argv.indexOf("member") + 1] ?? ""))
+      .map((c) => ({ ...c, verb: c.argv[c.argv.indexOf("member") + 1], arg: c.argv[c.argv.indexOf("member") + 2] }));
+
+  async function setNodes(count: number): Promise<void> {
+    await stack.setAllConfigJson(configJson(growRaw(target(), count), sshd!.clientKey));
+  }
+
+  async function printMembers(label: string): Promise<string[]> {
+    const lines = await memberList();
+    note(`${label}:`);
+    for (const l of lines) note(`    ${l}`);
+    return lines;
+  }
+
+  /** xe calls since `mark` that name one of these VMs (any call: the VMs must not be touched). */
+  const xeCallsOn = (mark: number, uuids: string[]) => xe.calls().filter((c) => c.start >= mark && c.argv.some((a) => uuids.some((u) => a.includes(u))));
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xen-coreos-scale-out-"));
+    fs.mkdirSync(path.join(tmp, "isos"));
+    fs.writeFileSync(path.join(tmp, "isos", COREOS_ISO), Buffer.alloc(64 * 1024, 0x43));
+    xe = new XeDouble(path.join(tmp, "xe", "state.json"));
+    // etcdctl as the EtcdMember commands run it, logged: a wrapper first on the sshd's PATH.
+    const wrapDir = path.join(tmp, "etcdctl-wrap");
+    fs.mkdirSync(wrapDir);
+    etcdctlLog = path.join(tmp, "etcdctl.log");
+    const real = spawnSync("sh", ["-c", "command -v etcdctl"], { encoding: "utf8" }).stdout.trim();
+    fs.writeFileSync(
+      path.join(wrapDir, "etcdctl"),
+      [
+        "#!/bin/sh",
+        "start=$(date +%s%3N)",
+        `'${real}' "$@"`,
+        "rc=$?",
+        `{ printf '%s\\t%s\\t%s\\t%s' "$start" "$(date +%s%3N)" "$rc" "\${ETCDCTL_API:-}"; printf '\\t%s' "$@"; printf '\\n'; } >>'${etcdctlLog}'`,
+        "exit $rc",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    await discovery.start();
+    sshd = await startSshd({
+      dir: path.join(tmp, "sshd"),
+      permitRootLogin: "yes",
+      setEnv: { PATH: [wrapDir, SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
+    });
+
+    // The bootstrap nodes' etcd: a static 3-member cluster ("discovery" is a stand-in that only hands out URLs).
+    const initialCluster = [1, 2, 3].map((n) => `${nodeName(n)}=${peerUrl(n)}`).join(",");
+    for (const n of [1, 2, 3]) {
+      const client = `http://${ip(n)}:2379`;
+      startEtcd(n, {
+        ETCD_NAME: nodeName(n),
+        ETCD_INITIAL_CLUSTER: initialCluster,
+        ETCD_INITIAL_CLUSTER_STATE: "new",
+        ETCD_INITIAL_ADVERTISE_PEER_URLS: peerUrl(n),
+        ETCD_LISTEN_PEER_URLS: peerUrl(n),
+        ETCD_ADVERTISE_CLIENT_URLS: client,
+        ETCD_LISTEN_CLIENT_URLS: n === 1 ? `${client},${LOCAL_ENDPOINT}` : client,
+      });
+    }
+    await waitFor(
+      "the bootstrap etcd (3 started members, 127.0.0.1:2379 answering)",
+      async () => {
+        for (const [n, e] of etcds) if (e.child.exitCode !== null) throw new Error(`etcd of ${nodeName(n)} exited: ${e.stderr().slice(-800)}`);
+        const list = await memberList(LOCAL_ENDPOINT);
+        return list.length === 3 && list.every((l) => / name=coreos[123] /.test(l));
+      },
+      30_000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${[...etcds.values()].map((x) => x.stderr().slice(-600)).join("\n")}`);
+    });
+
+    stack = await newStack({
+      baseDir: path.join(tmp, "stacks"),
+      stackName: STACK,
+      projectName: PROJECT,
+      program: async () => xenCoreosProgram(),
+      env: { NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" },
+    });
+    // The settings validation accepts the loopback network (nodes, gateway and NAS inside 127.0.3.0/24).
+    for (const count of [3, 4, 5]) expect(() => parsed(growRaw(target(), count))).not.toThrow();
+    await setNodes(3);
+    watching = true;
+    watcher = watch();
+  }, 120_000);
+
+  afterAll(async () => {
+    watching = false;
+    await watcher;
+    if (watcherErrors.length) note(`watcher errors: ${watcherErrors.join(" | ")}`);
+    // eslint-disable-next-line no-console
+    console.log(["growing a running cluster, measured:", ...report.map((l) => `  ${l}`)].join("\n"));
+    for (const n of [...etcds.keys()]) await stopEtcd(n);
+    await sshd?.stop();
+    await discovery.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }, 60_000);
+
+  it("1. up with the 3 bootstrap nodes: VMs, no membership change", async () => {
+    const before = await printMembers("1 before up (bootstrap etcd)");
+    const t0 = Date.now();
+    const up = await stack.up();
+    note(`1 up (3 nodes): ${((Date.now() - t0) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
+    expect(up.summary.result).toBe("succeeded");
+    bootstrapTotal = up.summary.resourceChanges?.create ?? 0;
+    for (const n of [1, 2, 3]) {
+      const vms = xe.vmsWithMarker(`${STACK}/lab/${nodeName(n)}`);
+      expect(vms.map((v) => v["power-state"])).toEqual(["running"]);
+      vmUuids[nodeName(n)] = vms[0].uuid;
+    }
+    // The stand-in runs what the bootstrap nodes' rendered etcd2 sections say (name, peer URL; discovery instead of a static list).
+    for (const n of [1, 2, 3]) {
+      const env = etcd2Environment(await renderedCloudConfig(n));
+      expect([env.ETCD_NAME, env.ETCD_INITIAL_ADVERTISE_PEER_URLS, env.ETCD_DISCOVERY?.startsWith(discovery.endpoint)]).toEqual([nodeName(n), peerUrl(n), true]);
+      expect(env.ETCD_INITIAL_CLUSTER_STATE).toBeUndefined();
+    }
+    expect(membershipCalls(0)).toEqual([]);
+    expect(summary(await printMembers("1 after up"))).toEqual(summary(before));
+    note(`1 VM uuids: ${Object.entries(vmUuids).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  }, 120_000);
+
+  it("2. node 4 with join: preview creates only node 4's resources; up adds the member, which starts", async () => {
+    await setNodes(4);
+    const { result: preview, events } = await withEvents((e) => stack.preview({ onEvent: e }));
+    const steps = changedSteps(events);
+    note(`2 preview: ${steps.join(", ")}`);
+    const node4 = ["lab-coreos4-cloud-config", "lab-coreos4-config-drive", "lab-coreos4-config-drive-vdi", "lab-coreos4", "lab-coreos4-vm", "lab-coreos4-etcd-member", "lab-coreos4-etcd-member-member"];
+    expect(steps).toEqual(node4.map((r) => `create ${r}`).sort());
+    expect(preview.changeSummary).toEqual({ create: 7, same: bootstrapTotal });
+
+    const before = await printMembers("2 before up (node 4 added to the settings)");
+    expect(before).toHaveLength(3);
+    const mark = Date.now();
+    const up = await stack.up();
+    note(`2 up (+coreos4): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
+    expect(up.summary.resourceChanges).toEqual({ create: 7, same: bootstrapTotal });
+    const after = await printMembers("2 after up");
+    expect(summary(after)).toEqual([1, 2, 3, 4].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
+    expect(watcherErrors).toEqual([]);
+    // The joiner booted with initial-cluster-state=existing and the members before it plus itself.
+    expect(etcds.get(4)!.env).toMatchObject({
+      ETCD_NAME: "coreos4",
+      ETCD_INITIAL_CLUSTER_STATE: "existing",
+      ETCD_INITIAL_CLUSTER: [1, 2, 3, 4].map((n) => `${nodeName(n)}=${peerUrl(n)}`).join(","),
+    });
+    expect(etcds.get(4)!.env.ETCD_DISCOVERY).toBeUndefined();
+    const adds = membershipCalls(mark);
+    expect(adds.filter((c) => c.exit === 0).map((c) => `${c.api} ${c.verb} ${c.arg} ${c.argv.slice(-1)[0]}`)).toEqual([`2 add coreos4 ${peerUrl(4)}`]);
+    vmUuids.coreos4 = xe.vmsWithMarker(`${STACK}/lab/coreos4`)[0].uuid;
+    expect(xeCallsOn(mark, [1, 2, 3].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
+  }, 150_000);
+
+  it("3. node 5 with join: added after node 4 has started; no existing VM changes", async () => {
+    await setNodes(5);
+    await printMembers("3 before up (node 5 added to the settings)");
+    const mark = Date.now();
+    const up = await stack.up();
+    note(`3 up (+coreos5): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
+    expect(up.summary.resourceChanges).toEqual({ create: 7, same: bootstrapTotal + 7 });
+    const after = await printMembers("3 after up");
+    expect(summary(after)).toEqual([1, 2, 3, 4, 5].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
+    expect(watcherErrors).toEqual([]);
+    expect(etcds.get(5)!.env).toMatchObject({
+      ETCD_INITIAL_CLUSTER_STATE: "existing",
+      ETCD_INITIAL_CLUSTER: [1, 2, 3, 4, 5].map((n) => `${nodeName(n)}=${peerUrl(n)}`).join(","),
+    });
+    // Order: every `member add` (also refused retries), across both ups: coreos4's, then coreos5's.
+    const adds = membershipCalls(0).filter((c) => c.verb === "add");
+    note(`3 member add calls: ${adds.map((c) => `${c.arg} exit ${c.exit} at +${c.start - adds[0].start} ms`).join(", ")}`);
+    const lastAdd4 = Math.max(...adds.filter((c) => c.arg === "coreos4").map((c) => c.end));
+    const firstAdd5 = Math.min(...adds.filter((c) => c.arg === "coreos5").map((c) => c.start));
+    expect(lastAdd4).toBeLessThan(firstAdd5);
+    expect(adds.filter((c) => c.exit === 0).map((c) => c.arg)).toEqual(["coreos4", "coreos5"]);
+    // coreos4 had started (seen with its name by the watcher) before coreos5 was added.
+    expect(seenStarted.get(4)).toBeLessThan(firstAdd5);
+    note(`3 coreos4 seen started ${firstAdd5 - seenStarted.get(4)!} ms before coreos5's first member add`);
+    vmUuids.coreos5 = xe.vmsWithMarker(`${STACK}/lab/coreos5`)[0].uuid;
+    expect(xeCallsOn(mark, [1, 2, 3, 4].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
+    for (const n of [1, 2, 3, 4]) expect(xe.vmsWithMarker(`${STACK}/lab/${nodeName(n)}`).map((v) => v.uuid)).toEqual([vmUuids[nodeName(n)]]);
+  }, 150_000);
+
+  it("4. node 5 removed from the settings: its member leaves etcd before its VM is uninstalled; back to 4", async () => {
+    await setNodes(4);
+    await printMembers("4 before up (node 5 removed from the settings)");
+    const mark = Date.now();
+    const up = await stack.up();
+    note(`4 up (-coreos5): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
+    expect(up.summary.resourceChanges).toEqual({ delete: 7, same: bootstrapTotal + 7 });
+    const removes = membershipCalls(mark).filter((c) => c.verb === "remove");
+    const uninstalls = xe.calls().filter((c) => c.start >= mark && c.argv[0] === "vm-uninstall");
+    expect(uninstalls.map((c) => c.argv.find((a) => a.startsWith("uuid=")))).toEqual([`uuid=${vmUuids.coreos5}`]);
+    expect(removes.map((c) => c.exit)).toEqual([0]);
+    note(`4 member remove ended ${uninstalls[0].start - removes[0].end} ms before vm-uninstall of coreos5 started`);
+    expect(removes[0].end).toBeLessThan(uninstalls[0].start);
+    const after = await printMembers("4 after up");
+    expect(summary(after)).toEqual([1, 2, 3, 4].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
+    // Its etcd learnt it was removed; its VM is gone, so its etcd goes too.
+    note(`4 coreos5's etcd: ${/permanently removed/.test(etcds.get(5)!.stderr()) ? "logged that it was permanently removed" : "did not log its removal"}; stopped with its VM`);
+    await stopEtcd(5);
+    expect(xe.vmsWithMarker(`${STACK}/lab/coreos5`)).toEqual([]);
+    expect(xeCallsOn(mark, [1, 2, 3, 4].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
+    for (const n of [1, 2, 3, 4]) expect(xe.vmsWithMarker(`${STACK}/lab/${nodeName(n)}`).map((v) => v.uuid)).toEqual([vmUuids[nodeName(n)]]);
+    expect(watcherErrors).toEqual([]);
+  }, 150_000);
+});
