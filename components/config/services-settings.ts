@@ -60,6 +60,11 @@ export interface FtpServiceSettings {
   listenPort: number;
   passivePorts: { min: number; max: number };
   placement: string[];
+  /**
+   * Numeric `uid:gid` that owns each www/<user> home: the image's guest account (vsftpd writes
+   * as it with virtual_use_local_privs), e.g. the `ftp` user of the image.
+   */
+  homeOwner: string;
 }
 
 export interface ServiceSettings {
@@ -170,7 +175,7 @@ function parseGalera(p: Problems, o: Obj, clusters: ClusterSettings[]): GaleraSe
 
 function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceSettings {
   const base = "services.ftp";
-  checkKeys(p, base, o, ["cluster", "image", "users", "listenPort", "passivePorts", "placement"]);
+  checkKeys(p, base, o, ["cluster", "image", "users", "listenPort", "passivePorts", "placement", "homeOwner"]);
   const cluster = readCluster(p, `${base}.cluster`, o.cluster, clusters);
   const image = readString(p, `${base}.image`, o.image, "");
   if (!image)
@@ -189,9 +194,15 @@ function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceS
   const max = readPort(p, `${base}.passivePorts.max`, pasv.max, 30009, 1024);
   if (min > max) p.add(`${base}.passivePorts`, `min ${min} is above max ${max}.`);
   else if (max - min + 1 > 200) p.add(`${base}.passivePorts`, `${max - min + 1} ports: every one is published by the unit. Fix: use at most 200.`);
+  const homeOwner = readString(p, `${base}.homeOwner`, o.homeOwner, "");
+  if (!homeOwner)
+    p.add(`${base}.homeOwner`, "is required: the numeric uid:gid of the image's FTP guest account (guest_username=ftp), which must own the users' homes to write in them. Fix: docker run --rm <image> id ftp, then set e.g. homeOwner: \"101:101\".");
+  else if (!/^\d{1,10}:\d{1,10}$/.test(homeOwner))
+    p.add(`${base}.homeOwner`, `${JSON.stringify(homeOwner)} must be numeric uid:gid (names differ between the node and the image).`);
   return {
     cluster: cluster?.name ?? "",
     image,
+    homeOwner,
     users,
     listenPort: readPort(p, `${base}.listenPort`, o.listenPort, 21),
     passivePorts: { min, max },

@@ -34,16 +34,20 @@ export class FtpService extends pulumi.ComponentResource {
     }
     const saltKey = new random.RandomPassword(`${name}-salt-key`, { length: 32, special: false }, { parent: this }).result;
 
-    // Homes: created when missing, never removed (they hold the customers' sites).
+    // Homes: created when missing and given to the guest account, never removed (they hold the customers' sites).
     const homes = new command.remote.Command(`${name}-homes`, {
       connection: args.fleetConnection,
       create: [
         "set -eu",
         'if [ "$(id -u)" -eq 0 ]; then as_root=""; else as_root=sudo; fi',
-        ...s.users.map((u) => `$as_root mkdir -p ${shq(`${FTP_DEFAULTS.wwwDir}/${u}`)}`),
+        // Owned by the image's guest account, which vsftpd writes as (virtual_use_local_privs).
+        ...s.users.flatMap((u) => [
+          `$as_root mkdir -p ${shq(`${FTP_DEFAULTS.wwwDir}/${u}`)}`,
+          `$as_root chown ${shq(s.homeOwner)} ${shq(`${FTP_DEFAULTS.wwwDir}/${u}`)}`,
+        ]),
         "",
       ].join("\n"),
-      triggers: [...s.users],
+      triggers: [s.homeOwner, ...s.users],
     }, { parent: this, replaceOnChanges: ["triggers"] });
 
     const usernames = s.users;

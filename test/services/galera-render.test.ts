@@ -297,8 +297,15 @@ describe("galera-discovery.sh", () => {
     expect(fs.existsSync(path.join(sb.etcdDir, dir))).toBe(false);
   });
 
-  it("does not publish a member that is not Synced, and stop removes stale keys", async () => {
+  it("keeps a donor (state 2, serving an SST/IST) published", async () => {
     const child = startScript(script, ["run", "2"], env(2));
+    expect(await waitFor(() => sb.key(`${dir}/ip`) === "10.50.0.22")).toBe(true);
+    expect(await terminate(child)).toBe(0);
+  });
+
+  it("does not publish a member that is neither Synced nor a donor, and stop removes stale keys", async () => {
+    // 1 = Joining: still catching up, not a member clients or joiners should use.
+    const child = startScript(script, ["run", "2"], env(1));
     await new Promise((r) => setTimeout(r, 1200));
     expect(sb.key(`${dir}/ip`)).toBeUndefined();
     await terminate(child);

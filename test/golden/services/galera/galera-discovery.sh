@@ -67,7 +67,8 @@ synced() {
         out=$("$DOCKER" exec "galera-$member" mariadb --protocol=tcp -h 127.0.0.1 -u "$GALERA_CHECK_USER" \
             -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'" 2>/dev/null) || return 1
     fi
-    [ "$(printf '%s\n' "$out" | awk '{ print $2 }')" = 4 ]
+    # 4 = Synced; 2 = Donor/Desynced: a donor serving an SST/IST is still a member that others join.
+    case "$(printf '%s\n' "$out" | awk '{ print $2 }')" in 4|2) return 0 ;; *) return 1 ;; esac
 }
 
 publish() {
@@ -84,6 +85,9 @@ while :; do
             if [ "$published" = no ]; then
                 log "published $dir ($COREOS_PUBLIC_IPV4:$MEMBER_PORT, ttl ${DISCOVERY_TTL}s)"
                 etcd mk "$GALERA_PREFIX/initialized" "first synced member: $member@$(hostname)" >/dev/null 2>&1 || true
+                # The cluster exists now: release the bootstrap lock instead of leaving it to its TTL,
+                # so a later full restart can bootstrap without waiting for it to expire.
+                etcd rm "$GALERA_PREFIX/bootstrap" >/dev/null 2>&1 || true
             fi
             published=yes
         else
