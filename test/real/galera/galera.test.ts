@@ -1,0 +1,563 @@
+/**
+ * The Galera service's rendered artifacts, read by the real servers outside Docker: three
+ * real `mariadbd` (MariaDB 10.11 + Galera 4) started from the rendered galera.cnf, the env
+ * file rendered from generated passwords, the rendered prestart (SST credential + bootstrap
+ * decision against a real etcd), initdb and discovery scripts, and the rendered haproxy.cfg
+ * in front of them. Settings: the lab stack (Pulumi.lab.yaml), rendered by
+ * `renderGaleraBundle` exactly as GaleraCluster does.
+ *
+ * Topology (nothing of 10.50.0.0/24 exists in the root namespace):
+ *
+ *   xr<pid>-g-hub:      br0 10.50.0.1/24; etcd (v2 API) on 10.50.0.1:2379; the rendered
+ *                       haproxy.cfg (bind :3307); the client loop and every etcdctl
+ *   xr<pid>-g-coreosN:  eth0 10.50.0.10N/24 (the lab's node addresses); the member's
+ *                       "container" (test/real/galera/member-container.sh in a private
+ *                       mount + UTS namespace, host name coreosN) listening on the
+ *                       standard ports 3306/4444/4567/4568 of its own address, and its
+ *                       discovery sidecar. The galera.cnf is used unchanged (bind-address
+ *                       0.0.0.0, ist.recv_bind=0.0.0.0 work because each member has its
+ *                       own network stack, as each container has).
+ *
+ * What stands in for CoreOS and Docker (and why):
+ *   - member-container.sh = `docker run mariadb:11.4` of galera@.service: the unit's volumes
+ *     as read-only bind mounts (galera.cnf → conf.d/60-galera.cnf, the prestart's
+ *     sst-auth.cnf → conf.d/99-sst-auth.cnf), the image's entrypoint first-start path
+ *     (install-db, root password, database, app user, the rendered initdb.d sourced with the
+ *     image's docker_process_sql), then mariadbd as mysql with the unit's arguments
+ *     (--wsrep-node-address=$COREOS_PUBLIC_IPV4 --wsrep-node-name=%H $GALERA_NEW_CLUSTER);
+ *   - each member's my.cnf replaces the image's /etc/mysql/my.cnf and sets paths only:
+ *     datadir, socket, pid-file (temp dirs instead of /var/lib/mysql and /run/mysqld), tmpdir
+ *     (each container has its own /tmp; a shared one is not what the image sees) and [sst]
+ *     sst-log-archive-dir (mariabackup SST would otherwise archive to the host's /tmp/sst_log_archive);
+ *   - the prestart script runs with the env file sourced (systemd's EnvironmentFile=) and its
+ *     documented overrides: DATA_DIR and RUN_DIR (temp dirs), MYSQL_UID (Debian's mysql uid,
+ *     the image's is 999), ETCD_ENDPOINT (the hub's etcd, a CoreOS node has its own on
+ *     127.0.0.1), ETCDCTL_API=2 (etcd 3.4's etcdctl speaks v3 unless told; CoreOS's etcd2-era
+ *     etcdctl is v2);
+ *   - the discovery sidecar runs with the unit's Environment= lines, COREOS_PUBLIC_IPV4 and
+ *     GALERA_STATE_CMD (its documented stand-in for `docker exec galera-N mariadb …`: the
+ *     same query as the same check user, over TCP to 127.0.0.1 inside the member's namespace).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseSettings } from "../../../components/config/settings";
+import { renderGaleraBundle } from "../../../components/services/bundles";
+import { DISCOVERY_SCRIPT, GALERA_DEFAULTS, INITDB_SCRIPT, PRESTART_SCRIPT, renderGaleraEnvFile } from "../../../components/services/galera-render";
+import { renderNodeFileWriteScript } from "../../../components/fleet/fleetctl-scripts";
+import { stackRawSettings, WITH_KEY } from "../../fixtures/settings";
+import { describeWith } from "../../support/prereq";
+import { Daemon, Netns, bridgedNetwork, cleanupAll, runOk, sleep, startDaemon, tempDir, waitFor } from "../../support/real";
+import { account, figure, generatedPassword, prerequisites, redact, tailFile } from "../../support/real-db";
+
+const GATEWAY = "10.50.0.1";
+const ETCD = `http://${GATEWAY}:2379`;
+const CONTAINER_SCRIPT = path.join(__dirname, "member-container.sh");
+const CLIENT_LOOP = path.join(__dirname, "client-loop.sh");
+
+const NEEDS = prerequisites(
+  ["mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "wsrep_sst_mariabackup", "socat", "etcd", "etcdctl", "haproxy", "ip", "unshare", "setpriv", "bash"],
+  { files: { "libgalera_smm.so (galera-4)": GALERA_DEFAULTS.provider }, root: true },
+);
+
+interface Member {
+  id: number;
+  /** Node name: the host name (%H) and wsrep node name. */
+  node: string;
+  ip: string;
+  ns: Netns;
+  dir: string;
+  dataDir: string;
+  runDir: string;
+  socket: string;
+  envFile: string;
+  log: string;
+  server?: Daemon;
+  sidecar?: Daemon;
+}
+
+interface LoopResult {
+  start: number;
+  end: number;
+  ok: boolean;
+  text: string;
+}
+
+describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from the rendered galera artifacts")("the rendered Galera cluster on real servers", () => {
+  const settings = parseSettings(stackRawSettings("lab"), WITH_KEY);
+  const galera = settings.services.galera!;
+  const cluster = settings.clusters.find((c) => c.name === galera.cluster)!;
+  // As GaleraCluster: three RandomPassword({ length: 32, special: false }).
+  const passwords = { root: generatedPassword(32), sst: generatedPassword(32), app: generatedPassword(32) };
+  const secrets = Object.values(passwords);
+  const envText = renderGaleraEnvFile({
+    rootPassword: passwords.root,
+    sstPassword: passwords.sst,
+    appPassword: passwords.app,
+    appUser: galera.user,
+    appDatabase: galera.database,
+  });
+  const bundle = renderGaleraBundle(galera, cluster);
+  const mysql = account("mysql");
+
+  let root = "";
+  let share = "";
+  let hub: Netns;
+  let proxy: Daemon | undefined;
+  const members: Member[] = [];
+  let discoveryEnv: Record<string, string> = {};
+  const t0 = Date.now();
+
+  const fail = (what: string, detail: string) => new Error(redact(`${what}\n${detail}`, secrets));
+
+  /** A program-owned file written the way NodeFile writes it (temp file + rename, mode). */
+  const writeLikeNodeFile = (file: string, content: string, mode: number) =>
+    runOk("sh", ["-c", renderNodeFileWriteScript({ path: file, mode })], { input: content });
+
+  const shareFile = (name: string) => {
+    const f = bundle.files.find((x) => x.path.endsWith(`/${name}`));
+    if (!f) throw new Error(`the bundle has no ${name}`);
+    return path.join(share, path.relative("/mnt/nfs", f.path));
+  };
+
+  /** SQL through the member's socket as root (the root password from the env file). */
+  const sql = (m: Member, query: string, opts: { user?: string; password?: string; timeoutMs?: number } = {}) => {
+    const r = m.ns.exec("mariadb", ["--no-defaults", `--socket=${m.socket}`, "-u", opts.user ?? "root", "-N", "-B", "-e", query], {
+      env: { MYSQL_PWD: opts.password ?? passwords.root },
+      timeoutMs: opts.timeoutMs ?? 20000,
+    });
+    if (r.status !== 0) throw fail(`mariadb on ${m.node} failed: ${query}`, `${r.stdout}${r.stderr}`);
+    return r.stdout.trim();
+  };
+  /** SQL over TCP to a member's node address (from the hub, like a client of the network). */
+  const tcpSql = (host: string, port: number, user: string, password: string, query: string, database = "") =>
+    hub.exec("mariadb", ["--no-defaults", "--connect-timeout=10", "-h", host, "-P", String(port), "-u", user, "-N", "-B", "-e", query, ...(database ? [database] : [])], {
+      env: { MYSQL_PWD: password },
+      timeoutMs: 20000,
+    });
+  const status = (m: Member, name: string): string => {
+    const out = sql(m, `SHOW GLOBAL STATUS LIKE '${name}'`);
+    return out.split("\t")[1] ?? "";
+  };
+  const synced = (m: Member) => {
+    try {
+      return status(m, "wsrep_local_state") === "4";
+    } catch {
+      return false;
+    }
+  };
+  const clusterSize = (m: Member) => Number(status(m, "wsrep_cluster_size"));
+
+  const etcdctl = (args: string[]) => hub.exec("etcdctl", ["--endpoint", ETCD, ...args], { env: { ETCDCTL_API: "2" }, timeoutMs: 15000 });
+  const publishedMembers = (): string[] => {
+    const r = etcdctl(["ls", "--recursive", `${GALERA_DEFAULTS.etcdPrefix}/members`]);
+    return r.status === 0 ? r.stdout.split("\n").filter((k) => k.endsWith("/ip")).map((k) => k.split("/").slice(-2)[0]) : [];
+  };
+
+  /** galera@N's ExecStartPre: the rendered prestart script, env file sourced; returns the flag and its log. */
+  const prestart = (m: Member, overrides: { dataDir?: string; runDir?: string } = {}): { flag: string; log: string; sstAuth: string } => {
+    const runDir = overrides.runDir ?? m.runDir;
+    const r = m.ns.exec(
+      "unshare",
+      ["--uts", "sh", "-c", 'hostname "$1" && set -a && . "$2" && set +a && exec sh "$3" "$4"', "sh", m.node, m.envFile, shareFile(PRESTART_SCRIPT), String(m.id)],
+      {
+        env: {
+          DATA_DIR: overrides.dataDir ?? m.dataDir,
+          RUN_DIR: runDir,
+          MYSQL_UID: String(mysql!.uid),
+          ETCD_ENDPOINT: ETCD,
+          ETCDCTL_API: "2",
+        },
+        timeoutMs: 60000,
+      },
+    );
+    if (r.status !== 0) throw fail(`prestart of galera@${m.id} exited ${r.status}`, r.stderr);
+    const env = fs.readFileSync(path.join(runDir, String(m.id), "bootstrap.env"), "utf8");
+    const flag = /^GALERA_NEW_CLUSTER=(.*)$/m.exec(env)?.[1] ?? "<missing>";
+    return { flag, log: r.stderr.trim(), sstAuth: path.join(runDir, String(m.id), "sst-auth.cnf") };
+  };
+
+  /** galera@N's ExecStart: the member's "container" with the unit's arguments. */
+  const startServer = (m: Member, flag: string) => {
+    fs.appendFileSync(m.log, `\n==== start ${new Date().toISOString()} ${flag}\n`);
+    m.server = startDaemon({
+      name: `galera@${m.id}`,
+      command: "unshare",
+      args: [
+        "--uts", "--mount", "--propagation", "private",
+        "sh", "-c", 'set -a && . "$1" && set +a && shift && exec bash "$@"', "sh", m.envFile,
+        CONTAINER_SCRIPT, m.node, m.dir, path.join(share, "services"), path.join(m.runDir, String(m.id), "sst-auth.cnf"), "--",
+        `--wsrep-node-address=${m.ip}`, `--wsrep-node-name=${m.node}`, ...(flag ? [flag] : []),
+      ],
+      netns: m.ns.name,
+      logFile: m.log,
+    });
+  };
+
+  /** galera-discovery@N: the rendered discovery script with the unit's environment. */
+  const startSidecar = (m: Member) => {
+    m.sidecar = startDaemon({
+      name: `galera-discovery@${m.id}`,
+      command: "unshare",
+      args: ["--uts", "sh", "-c", 'hostname "$1" && shift && exec "$@"', "sh", m.node, "sh", shareFile(DISCOVERY_SCRIPT), "run", String(m.id)],
+      netns: m.ns.name,
+      env: {
+        ...discoveryEnv,
+        COREOS_PUBLIC_IPV4: m.ip,
+        ETCD_ENDPOINT: ETCD,
+        ETCDCTL_API: "2",
+        GALERA_STATE_CMD: `mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -u ${discoveryEnv.GALERA_CHECK_USER} -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'"`,
+      },
+      logFile: path.join(m.dir, "discovery.log"),
+    });
+  };
+
+  const waitSynced = async (m: Member, what: string, timeoutMs = 240000) => {
+    const gone = () => m.server !== undefined && !m.server.alive();
+    try {
+      const ms = await waitFor(() => gone() || synced(m), { what, timeoutMs, intervalMs: 500 });
+      if (gone()) throw new Error(`galera@${m.id} exited while waiting for ${what}`);
+      return ms;
+    } catch (e) {
+      const errors = fs.readFileSync(m.log, "utf8").split("\n").filter((l) => /\[ERROR\]|got signal/.test(l)).slice(0, 10).join("\n");
+      throw fail((e as Error).message, `--- ${m.node} log, errors:\n${errors}\n--- last lines:\n${tailFile(m.log, 40)}`);
+    }
+  };
+  const waitPublished = (m: Member) =>
+    waitFor(() => publishedMembers().includes(String(m.id)), { what: `galera-discovery@${m.id} to publish member ${m.id} in etcd`, timeoutMs: 60000, intervalMs: 250 });
+
+  /** `fleetctl stop galera@N`: the sidecar first (BindsTo/After: ExecStop, then TERM), then `docker stop -t 110`. */
+  const stopSidecar = async (m: Member) => {
+    if (!m.sidecar?.alive()) return;
+    m.ns.exec("sh", [shareFile(DISCOVERY_SCRIPT), "stop", String(m.id)], { env: { ...discoveryEnv, ETCD_ENDPOINT: ETCD, ETCDCTL_API: "2" } });
+    await m.sidecar.stop({ timeoutMs: 10000 });
+  };
+  const stopServer = async (m: Member) => {
+    if (m.server?.alive()) await m.server.stop({ timeoutMs: GALERA_DEFAULTS.stopTimeout * 1000 });
+  };
+  const stopMember = async (m: Member) => {
+    await stopSidecar(m);
+    await stopServer(m);
+  };
+
+  const grastate = (m: Member) => fs.readFileSync(path.join(m.dataDir, "grastate.dat"), "utf8");
+
+  beforeAll(async () => {
+    expect(mysql).toBeDefined();
+    root = tempDir("galera");
+    fs.chmodSync(root, 0o755); // mysql traverses it to its member's files
+    share = path.join(root, "share");
+    // The share: every rendered file at its path below /mnt/nfs, with its mode.
+    for (const f of bundle.files) writeLikeNodeFile(path.join(share, path.relative("/mnt/nfs", f.path)), f.content, f.mode);
+    runOk("chmod", ["-R", "a+rX", share]);
+    const discoveryUnit = bundle.units.find((u) => u.name === "galera-discovery@.service")!;
+    discoveryEnv = Object.fromEntries([...discoveryUnit.text.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+
+    const nodes = cluster.nodes.filter((n) => bundle.files.some((f) => f.path.endsWith("galera.cnf") && f.content.includes(n.ip)));
+    expect(nodes.map((n) => n.ip)).toEqual(["10.50.0.101", "10.50.0.102", "10.50.0.103"]);
+    const net = bridgedNetwork({ label: "g", gateway: GATEWAY, prefixLength: 24, members: nodes.map((n) => ({ label: n.name, ip: n.ip })) });
+    hub = net.hub;
+    nodes.forEach((n, k) => {
+      const dir = path.join(root, `m${k + 1}`);
+      const m: Member = {
+        id: k + 1,
+        node: n.name,
+        ip: n.ip,
+        ns: net.members[n.name],
+        dir,
+        dataDir: path.join(dir, "data"),
+        runDir: path.join(dir, "run"),
+        socket: path.join(dir, "run-mysqld", "mysqld.sock"),
+        envFile: path.join(dir, "galera.env"),
+        log: path.join(dir, "mariadbd.log"),
+      };
+      fs.mkdirSync(path.join(dir, "conf.d"), { recursive: true, mode: 0o755 });
+      fs.chmodSync(dir, 0o755);
+      for (const placeholder of ["60-galera.cnf", "99-sst-auth.cnf"]) fs.writeFileSync(path.join(dir, "conf.d", placeholder), "");
+      for (const d of ["run-mysqld", "sst-log-archive", "tmp"]) {
+        fs.mkdirSync(path.join(dir, d));
+        fs.chownSync(path.join(dir, d), mysql!.uid, mysql!.gid);
+      }
+      // The node-local env file, as GaleraCluster's NodeFile writes it (root, 0600).
+      writeLikeNodeFile(m.envFile, envText.content, envText.mode);
+      fs.writeFileSync(
+        path.join(dir, "my.cnf"),
+        [
+          "# Stands in for the mariadb:11.4 image's /etc/mysql/my.cnf: its 05-skipcache.cnf, this",
+          "# member's paths (the image's are /var/lib/mysql and /run/mysqld), then conf.d, where the",
+          "# unit's two volumes appear (bind mounts made by member-container.sh).",
+          "[mariadb]",
+          "host-cache-size=0",
+          "skip-name-resolve",
+          "[mysqld]",
+          `datadir=${m.dataDir}`,
+          `socket=${m.socket}`,
+          `pid-file=${path.join(dir, "run-mysqld", "mysqld.pid")}`,
+          `tmpdir=${path.join(dir, "tmp")}`,
+          "[client]",
+          `socket=${m.socket}`,
+          "[sst]",
+          `sst-log-archive-dir=${path.join(dir, "sst-log-archive")}`,
+          `!includedir ${path.join(dir, "conf.d")}`,
+          "",
+        ].join("\n"),
+      );
+      members.push(m);
+    });
+    startDaemon({
+      name: "etcd",
+      command: "etcd",
+      args: [
+        "--name", "hub", "--data-dir", path.join(root, "etcd"), "--enable-v2",
+        "--listen-client-urls", ETCD, "--advertise-client-urls", ETCD,
+        "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
+        "--initial-cluster", "hub=http://127.0.0.1:2380",
+      ],
+      netns: hub.name,
+      logFile: path.join(root, "etcd.log"),
+    });
+    await waitFor(() => etcdctl(["ls", "/"]).status === 0, { what: "etcd (v2 API) in the hub", timeoutMs: 30000, intervalMs: 250 });
+  }, 90000);
+
+  afterAll(async () => {
+    // Members one by one (graceful), then everything else.
+    for (const m of [...members].reverse()) {
+      try {
+        await stopMember(m);
+      } catch {
+        // cleanupAll kills what is left
+      }
+    }
+    await cleanupAll();
+  }, 200000);
+
+  let formationMs = 0;
+
+  it("forms a 3-member cluster: member 1 bootstraps, the others join by mariabackup SST", async () => {
+    const [m1, m2, m3] = members;
+    const start = Date.now();
+    const p1 = prestart(m1);
+    expect(p1.flag).toBe("--wsrep-new-cluster");
+    expect(p1.log).toContain("bootstrap lock is ours");
+    // The SST credential: mysql-owned, 0400, outside the share and the unit.
+    const st = fs.statSync(p1.sstAuth);
+    expect([st.uid, st.mode & 0o777]).toEqual([mysql!.uid, 0o400]);
+    expect(fs.readFileSync(p1.sstAuth, "utf8")).toBe(`[mariadb]\nwsrep_sst_auth="mariabackup:${passwords.sst}"\n`);
+    expect(fs.readFileSync(shareFile("galera.cnf"), "utf8")).not.toContain(passwords.sst);
+    startServer(m1, p1.flag);
+    const bootMs = await waitSynced(m1, "member 1 to bootstrap (Synced)");
+    expect(status(m1, "wsrep_cluster_status")).toBe("Primary");
+    startSidecar(m1);
+    await waitPublished(m1);
+    const m1ReadyMs = Date.now() - start;
+
+    const joins = [m2, m3].map((m) => prestart(m));
+    for (const p of joins) {
+      expect(p.flag).toBe("");
+      expect(p.log).toMatch(/members alive \(.*\/members\/1\/ip.*\): joining/);
+    }
+    startServer(m2, joins[0].flag);
+    startServer(m3, joins[1].flag);
+    await Promise.all([waitSynced(m2, "member 2 to join (Synced)"), waitSynced(m3, "member 3 to join (Synced)")]);
+    await waitFor(() => members.every((m) => clusterSize(m) === 3), { what: "wsrep_cluster_size 3 on every member", timeoutMs: 60000, intervalMs: 500 });
+    formationMs = Date.now() - start;
+    figure("cluster formation (prestart of member 1 → 3 members Synced)", formationMs, `member 1 bootstrapped in ${(bootMs / 1000).toFixed(1)} s and published after ${(m1ReadyMs / 1000).toFixed(1)} s; the joiners took ${((formationMs - m1ReadyMs) / 1000).toFixed(1)} s including their first-start initialisation and SST`);
+    for (const m of [m2, m3]) {
+      const log = fs.readFileSync(m.log, "utf8");
+      expect(log).toContain("mariabackup SST completed on joiner");
+      startSidecar(m);
+    }
+    // Member 1 withdrew its keys while it was the joiners' SST donor (not Synced): wait for all.
+    await Promise.all(members.map(waitPublished));
+    expect(publishedMembers().sort()).toEqual(["1", "2", "3"]);
+    if (/withdrawing it/.test(m1.sidecar!.log())) {
+      // eslint-disable-next-line no-console
+      console.log("galera-discovery@1 withdrew member 1 from etcd while it was the SST donor (Donor/Desynced), and published it again once Synced");
+    }
+  }, 330000);
+
+  it("holds the users the env file and the rendered initdb script define, with the generated passwords", () => {
+    const [m1, , m3] = members;
+    const users = sql(m3, "SELECT CONCAT(user, '@', host) FROM mysql.user ORDER BY 1").split("\n");
+    expect(users).toEqual(expect.arrayContaining([`${galera.user}@%`, "haproxy_check@%", "mariabackup@localhost", "root@%", "root@localhost"]));
+    // root and the app user over the network, on a joiner (their data came by SST).
+    expect(tcpSql(m3.ip, 3306, "root", passwords.root, "SELECT 1").stdout.trim()).toBe("1");
+    expect(tcpSql(m3.ip, 3306, galera.user, passwords.app, "SELECT DATABASE()", galera.database).stdout.trim()).toBe(galera.database);
+    expect(tcpSql(m3.ip, 3306, galera.user, "wrong-password", "SELECT 1").status).not.toBe(0);
+    // The SST user logs in locally with the generated password and has what mariabackup needs.
+    const grants = sql(m1, "SHOW GRANTS", { user: "mariabackup", password: passwords.sst });
+    expect(grants).toMatch(/GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON \*\.\* TO `mariabackup`@`localhost`/);
+    // The check user: no password, no privileges, reachable over the network (HAProxy, the sidecar).
+    expect(tcpSql(m1.ip, 3306, "haproxy_check", "", "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'").stdout.trim()).toBe("wsrep_local_state\t4");
+    expect(tcpSql(m1.ip, 3306, "haproxy_check", "", "SELECT COUNT(*) FROM mysql.user").stderr).toContain("command denied");
+    // The rendered initdb script is what created them (the entrypoint log names it).
+    expect(fs.readFileSync(m1.log, "utf8")).toContain(`sourcing ${path.join(share, "services", "galera", "initdb.d", INITDB_SCRIPT)}`);
+  }, 60000);
+
+  it("replicates: a row written on member 1 is read on member 3", () => {
+    const [m1, , m3] = members;
+    const marker = `row-${process.pid}-${Date.now()}`;
+    const q = (host: string, query: string) => {
+      const r = tcpSql(host, 3306, galera.user, passwords.app, query, galera.database);
+      if (r.status !== 0) throw fail(`query on ${host} failed: ${query}`, r.stderr);
+      return r.stdout.trim();
+    };
+    q(m1.ip, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, src VARCHAR(64) NOT NULL, node VARCHAR(64) NOT NULL)");
+    q(m1.ip, `INSERT INTO t (src, node) VALUES ('${marker}', @@wsrep_node_name)`);
+    expect(q(m3.ip, `SET SESSION wsrep_sync_wait = 1; SELECT node FROM t WHERE src = '${marker}'`)).toBe(m1.node);
+  }, 60000);
+
+  // ------------------------------------------------------------------ proxy, failover, rejoin
+
+  let loop: Daemon | undefined;
+  const loopStop = () => path.join(root, "client-loop.stop");
+  const loopResults = (): LoopResult[] =>
+    (loop ? loop.log() : "")
+      .split("\n")
+      .map((l) => /^(\d+) (\d+) (ok|fail) ?(.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ start: Number(m[1]), end: Number(m[2]), ok: m[3] === "ok", text: m[4] }));
+  const proxyEvent = (re: RegExp) => (proxy ? re.test(proxy.log()) : false);
+
+  let downAt = 0;
+  let stoppedAt = 0;
+
+  it("sends clients through the rendered haproxy.cfg to healthy members only: member 2 stopped, no failed query once the check notices", async () => {
+    const [m1, m2, m3] = members;
+    proxy = startDaemon({ name: "galera-proxy", command: "haproxy", args: ["-db", "-f", shareFile("haproxy.cfg")], netns: hub.name, logFile: path.join(root, "haproxy.log") });
+    await waitFor(() => tcpSql(GATEWAY, galera.proxyPort, galera.user, passwords.app, "SELECT 1").status === 0, { what: `HAProxy on ${GATEWAY}:${galera.proxyPort}`, timeoutMs: 30000, intervalMs: 250 });
+    fs.rmSync(loopStop(), { force: true });
+    loop = startDaemon({
+      name: "client-loop",
+      command: "bash",
+      args: [CLIENT_LOOP, GATEWAY, String(galera.proxyPort), galera.user, galera.database, loopStop()],
+      netns: hub.name,
+      env: { MYSQL_PWD: passwords.app },
+      logFile: path.join(root, "client-loop.log"),
+    });
+    await waitFor(() => new Set(loopResults().filter((r) => r.ok).map((r) => r.text)).size === 3, { what: "the client loop to reach all three members through the proxy", timeoutMs: 30000, intervalMs: 200 });
+    expect(loopResults().filter((r) => !r.ok)).toEqual([]);
+
+    await stopSidecar(m2);
+    stoppedAt = Date.now(); // SIGTERM to mariadbd (docker stop)
+    const stopping = stopServer(m2);
+    await waitFor(() => proxyEvent(/Server galera\/coreos2 is DOWN/), { what: "HAProxy to mark coreos2 DOWN", timeoutMs: 60000, intervalMs: 50 });
+    downAt = Date.now();
+    await stopping;
+    await waitFor(() => clusterSize(m1) === 2 && clusterSize(m3) === 2, { what: "wsrep_cluster_size 2 on members 1 and 3", timeoutMs: 60000, intervalMs: 250 });
+    expect(publishedMembers().sort()).toEqual(["1", "3"]);
+    await sleep(6000); // writes continue through the proxy
+    const after = loopResults().filter((r) => r.start > downAt);
+    const failed = loopResults().filter((r) => !r.ok);
+    const lastFailure = failed.length ? Math.max(...failed.map((r) => r.end)) - stoppedAt : 0;
+    figure("proxy failover (member 2 stopped → HAProxy marks it DOWN)", downAt - stoppedAt, `${failed.length} failed queries before that, the last ${(lastFailure / 1000).toFixed(1)} s after the stop; ${after.filter((r) => r.ok).length} good queries after`);
+    const lastOnM2 = Math.max(...loopResults().filter((r) => r.ok && r.text === m2.node).map((r) => r.end)) - stoppedAt;
+    const reason = /Server galera\/coreos2 is DOWN, reason: ([^,]*, info: "[^"]*")/.exec(proxy.log())?.[1] ?? "?";
+    // eslint-disable-next-line no-console
+    console.log(`HAProxy: coreos2 DOWN (${reason}); the last query answered by member 2 ended ${(lastOnM2 / 1000).toFixed(1)} s after its SIGTERM`);
+    expect(after.filter((r) => !r.ok)).toEqual([]);
+    expect(after.filter((r) => r.ok).length).toBeGreaterThanOrEqual(10);
+    expect(new Set(after.map((r) => r.text))).toEqual(new Set([m1.node, m3.node]));
+  }, 240000);
+
+  it("rejoins member 2 (IST or SST) with the rows written while it was down; the proxy takes it back without failed queries", async () => {
+    const [m1, m2] = members;
+    const failedBefore = loopResults().filter((r) => !r.ok).length;
+    const writtenWhileDown = sql(m1, `SELECT COUNT(*) FROM ${galera.database}.t WHERE src = 'loop'`);
+    const start = Date.now();
+    const p = prestart(m2);
+    expect(p.flag).toBe("");
+    expect(p.log).toMatch(/members alive .*: joining/);
+    const logOffset = fs.statSync(m2.log).size;
+    startServer(m2, p.flag);
+    await waitSynced(m2, "member 2 to rejoin (Synced)");
+    const rejoinMs = Date.now() - start;
+    const log = fs.readFileSync(m2.log, "utf8").slice(logOffset);
+    const transfer = /Receiving IST: (\d+) writesets/.exec(log);
+    figure("member 2 rejoin (prestart → Synced)", rejoinMs, transfer ? `IST of ${transfer[1]} writesets` : "by SST");
+    startSidecar(m2);
+    await waitFor(() => proxyEvent(/Server galera\/coreos2 is UP/), { what: "HAProxy to mark coreos2 UP again", timeoutMs: 60000, intervalMs: 100 });
+    const upMs = Date.now() - start;
+    await waitFor(() => loopResults().some((r) => r.ok && r.text === m2.node && r.start > start), { what: "the proxy to send queries to member 2 again", timeoutMs: 30000, intervalMs: 200 });
+    await sleep(2000);
+    fs.writeFileSync(loopStop(), "");
+    await loop!.exited;
+    const failedDuringRejoin = loopResults().filter((r) => !r.ok).slice(failedBefore);
+    figure("member 2 back in the proxy (prestart → HAProxy UP)", upMs, `${failedDuringRejoin.length} failed queries during the rejoin`);
+    expect(failedDuringRejoin).toEqual([]);
+    // Every row, including those written while it was down, is on member 2.
+    const count = (m: Member) => sql(m, `SET SESSION wsrep_sync_wait = 1; SELECT COUNT(*), MAX(id) FROM ${galera.database}.t`);
+    expect(count(m2)).toBe(count(m1));
+    expect(Number(sql(m2, `SELECT COUNT(*) FROM ${galera.database}.t WHERE src = 'loop'`))).toBeGreaterThanOrEqual(Number(writtenWhileDown));
+    expect(clusterSize(m2)).toBe(3);
+    await Promise.all(members.map(waitPublished));
+  }, 300000);
+
+  // ------------------------------------------------------------------ the bootstrap rule
+
+  it("restarts member 1 (the bootstrapper) while the others are alive: the rendered prestart joins, never --wsrep-new-cluster", async () => {
+    const [m1, m2, m3] = members;
+    // "Alive" is what etcd says: a donor withdraws its keys until it is Synced again.
+    await Promise.all([m2, m3].map(waitPublished));
+    await stopMember(m1);
+    expect(publishedMembers().sort()).toEqual(["2", "3"]);
+    expect(grastate(m1)).toMatch(/^safe_to_bootstrap: 0$/m);
+    const p = prestart(m1);
+    expect(p.flag).toBe("");
+    expect(p.log).toMatch(/members alive \(.*\/members\/2\/ip.*\): joining/);
+    const start = Date.now();
+    startServer(m1, p.flag);
+    await waitSynced(m1, "member 1 to rejoin (Synced)");
+    figure("member 1 rejoin after a restart", Date.now() - start);
+    expect(clusterSize(m1)).toBe(3);
+    startSidecar(m1);
+    await waitPublished(m1);
+  }, 240000);
+
+  it("after a full stop, the last member to leave (safe_to_bootstrap: 1) bootstraps again and the others join", async () => {
+    const [m1, m2, m3] = members;
+    // One at a time, so that member 1 is the last to leave.
+    await stopMember(m3);
+    await waitFor(() => clusterSize(m1) === 2, { what: "wsrep_cluster_size 2 after member 3 left", timeoutMs: 30000, intervalMs: 250 });
+    await stopMember(m2);
+    await waitFor(() => clusterSize(m1) === 1, { what: "wsrep_cluster_size 1 after member 2 left", timeoutMs: 30000, intervalMs: 250 });
+    await stopMember(m1);
+    expect(publishedMembers()).toEqual([]);
+    expect(grastate(m1)).toMatch(/^safe_to_bootstrap: 1$/m);
+    expect(grastate(m2)).toMatch(/^safe_to_bootstrap: 0$/m);
+    expect(grastate(m3)).toMatch(/^safe_to_bootstrap: 0$/m);
+    for (const m of [m2, m3]) {
+      const p = prestart(m);
+      expect(p.flag).toBe("");
+      expect(p.log).toContain("did not leave the cluster last (safe_to_bootstrap: 0): joining");
+    }
+    // The bootstrap lock of the first bootstrap was released once the cluster existed (the
+    // discovery sidecar removes it on its first publish), so it does not hold up a recovery.
+    const lock = etcdctl(["get", `${GALERA_DEFAULTS.etcdPrefix}/bootstrap`]);
+    expect(lock.status).not.toBe(0);
+    // eslint-disable-next-line no-console
+    console.log(`bootstrap lock after the full stop: ${lock.stdout.trim() || "none"} (${lock.stderr.trim()})`);
+
+    const p1 = prestart(m1);
+    expect(p1.flag).toBe("--wsrep-new-cluster");
+    // eslint-disable-next-line no-console
+    console.log(`prestart of member 1 after the full stop: ${p1.log}`);
+    const start = Date.now();
+    startServer(m1, p1.flag);
+    await waitSynced(m1, "member 1 to bootstrap again");
+    expect(status(m1, "wsrep_cluster_status")).toBe("Primary");
+    startSidecar(m1);
+    await waitPublished(m1);
+    const p2 = prestart(m2);
+    expect(p2.flag).toBe("");
+    startServer(m2, p2.flag);
+    await waitSynced(m2, "member 2 to join the re-bootstrapped member 1");
+    figure("recovery after a full stop (member 1 bootstraps, member 2 joins)", Date.now() - start);
+    expect(clusterSize(m1)).toBe(2);
+    const rows = (m: Member) => sql(m, `SET SESSION wsrep_sync_wait = 1; SELECT COUNT(*), MAX(id) FROM ${galera.database}.t`);
+    expect(rows(m2)).toBe(rows(m1));
+  }, 300000);
+
+  it("took a measured time overall", () => {
+    figure("galera tier, total", Date.now() - t0, `formation ${(formationMs / 1000).toFixed(1)} s`);
+  });
+});
