@@ -7,5 +7,8 @@ module.exports = {
   // Type errors are caught once by `tsc --noEmit` in `npm test`; ts-jest only transpiles.
   transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
   testTimeout: 30000,
+  // The engine tests' gRPC channels can outlive the run by a few seconds; never let them hold CI.
+  // Daemons the tests start are separate processes, stopped by each suite's cleanup.
+  forceExit: true,
   reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
 };
