@@ -395,6 +395,9 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
     p.add("nasPrivateKey", `nas.managed is true but no key reaches the NAS. Fix: pulumi config set --secret ${CONFIG_NAMESPACE}:nasPrivateKey < key`);
   }
 
+  // The services' units and configs name the share's paths under /mnt/nfs (thesis Annex 4).
+  if ((services.web || services.galera || services.ftp) && nas.mountPoint !== "/mnt/nfs")
+    p.add("nas.mountPoint", `${nas.mountPoint}: the services (web, galera, ftp) expect the share at /mnt/nfs. Fix: set nas.mountPoint to /mnt/nfs, or run no services on this stack.`);
   // fleet's placement rules, checked on the rendered units, once the settings themselves are sound.
   if (p.list.length === 0) p.list.push(...servicePlacementProblems(services, clusters));
   if (p.list.length > 0) throw new SettingsError(p.list);

@@ -221,6 +221,49 @@ describe("stack settings", () => {
       ]);
     });
 
+    it("services with the share mounted elsewhere than /mnt/nfs", () => {
+      const raw = labRaw();
+      raw.nas.mountPoint = "/srv/share";
+      expect(problems(raw)).toEqual([
+        "xen-coreos:nas.mountPoint: /srv/share: the services (web, galera, ftp) expect the share at /mnt/nfs. Fix: set nas.mountPoint to /mnt/nfs, or run no services on this stack.",
+      ]);
+      delete raw.services;
+      expect(problems(raw)).toEqual([]);
+    });
+
+    it("service settings: port overflow, unknown cluster, placement no node has, bad FTP users", () => {
+      const raw = labRaw();
+      raw.services.web.basePort = 65533;
+      raw.services.galera.cluster = "db";
+      raw.services.ftp.placement = { role: "ftp" };
+      raw.services.ftp.users = ["customer1", "Bad User", "customer1"];
+      expect(problems(raw)).toEqual([
+        "xen-coreos:services.web.basePort: instance 3 would listen on port 65536, past 65535. Fix: lower basePort to at most 65532 or run fewer instances.",
+        'xen-coreos:services.galera.cluster: there is no cluster "db". Fix: use one of lab.',
+        "xen-coreos:services.ftp.users[1]: \"Bad User\" is not a valid FTP user name: 1-32 of a-z, 0-9, '_' and '-', starting with a letter (it is also the folder www/<user>).",
+        'xen-coreos:services.ftp.users[2]: duplicate user "customer1". Fix: list each user once.',
+        "xen-coreos:services.ftp.placement: no node of cluster lab has metadata role=ftp, so fleet could place nothing. Fix: use metadata the nodes carry (cluster=lab, role=web) or add it to the nodes.",
+      ]);
+    });
+
+    it("galera members: even, or more than the nodes they may run on; a proxy port the members use", () => {
+      const raw = labRaw();
+      raw.services.galera.members = 4;
+      raw.services.galera.proxyPort = 4567;
+      const list = problems(raw);
+      expect(list).toContain("xen-coreos:services.galera.members: 4 members: an even Galera cluster loses quorum on a split into halves. Fix: use 5 (or 3).");
+      expect(list).toContain("xen-coreos:services.galera.members: 4 members need 4 nodes (members conflict with each other), but only 3 node(s) of cluster lab match cluster=lab. Fix: lower members or add db nodes.");
+      expect(list).toContain("xen-coreos:services.galera.proxyPort: 4567 is used by the members themselves (3306, 4444, 4567, 4568). Fix: use another port, e.g. 3307.");
+    });
+
+    it("two services publishing one port on a cluster", () => {
+      const raw = labRaw();
+      raw.services.ftp.listenPort = 8082;
+      expect(problems(raw)).toEqual([
+        "xen-coreos:services.ftp: port 8082 is published by both web and ftp on cluster lab. Fix: move one of them (basePort, proxyPort, listenPort or passivePorts).",
+      ]);
+    });
+
     it("reports every problem at once in one error", () => {
       const raw = labRaw();
       raw.clusters[0].nodes[0].memoryMiB = 10;
