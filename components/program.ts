@@ -1,7 +1,9 @@
 /**
  * The whole program as one function, so `index.ts` and the Automation API tests run the
  * very same code. Order: settings (validated before anything is declared) → host-level
- * objects (ISO library, NAS share) → clusters (token → cloud-configs → config drives → VMs).
+ * objects (ISO library, NAS share) → clusters (token → cloud-configs → config drives → VMs,
+ * then members that join later) → services (fleet units and their files on each cluster that
+ * runs one, once fleet lists every node).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
