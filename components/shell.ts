@@ -29,3 +29,12 @@ export function shellAssign(name: string, value: string | number): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid shell variable name: ${name}`);
   return `${name}=${shq(value)}`;
 }
+
+/**
+ * The opening lines of every generated script: stop at the first failing command, and a
+ * `fail` that names what the script works on, so an operator reads which node, unit or
+ * member failed (`xen-coreos: node coreos2: …`). `what` may use the script's variables.
+ */
+export function strictPrelude(what: string): string[] {
+  return ["set -eu", `fail() { echo "xen-coreos: ${what}: $*" >&2; exit 1; }`];
+}

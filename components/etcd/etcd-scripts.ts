@@ -4,7 +4,7 @@
  * initial-cluster-state=existing, one at a time). Pure: plain values in, POSIX sh out.
  * etcdctl is the v2 tool of CoreOS's etcd2 era (`ETCDCTL_API=2` on newer etcdctl).
  */
-import { shellAssign } from "../shell";
+import { shellAssign, strictPrelude } from "../shell";
 
 export interface EtcdMemberSpec {
   /** Member name (the node's hostname). */
@@ -22,8 +22,7 @@ function prelude(spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint">): s
     shellAssign("name", spec.name),
     shellAssign("peer_url", spec.peerUrl),
     shellAssign("endpoint", spec.endpoint),
-    "set -eu",
-    'fail() { echo "xen-coreos: etcd member $name: $*" >&2; exit 1; }',
+    ...strictPrelude("etcd member $name"),
     'etcd() { ETCDCTL_API=2 etcdctl --endpoint "$endpoint" "$@"; }',
     // member list (v2): "<id>[unstarted]: name=<n> peerURLs=<urls> clientURLs=<urls> …"
     "member_line() { etcd member list | awk -v u=\"peerURLs=$peer_url\" '{ for (i = 1; i <= NF; i++) if ($i == u || index($i, u \",\") == 1) { print; exit } }'; }",

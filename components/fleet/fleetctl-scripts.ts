@@ -4,12 +4,11 @@
  * preview diff shows exactly what changed. fleetctl syntax follows the 0.11-era CLI
  * (coreos/fleet `fleetctl/*.go`): options before unit names, `--no-legend`, `--fields`.
  */
-import { shellAssign } from "../shell";
+import { shellAssign, strictPrelude } from "../shell";
 
 function prelude(what: string, needsRoot = false): string[] {
   return [
-    "set -eu",
-    `fail() { echo "xen-coreos: ${what}: $*" >&2; exit 1; }`,
+    ...strictPrelude(what),
     // core has passwordless sudo on CoreOS; the test sandbox runs as root.
     ...(needsRoot ? ['if [ "$(id -u)" -eq 0 ]; then as_root=""; else as_root=sudo; fi'] : []),
   ];

@@ -9,7 +9,7 @@
  * the VM by its other-config marker (so a re-run after a failure never installs a second
  * copy), creates what is missing, applies what differs, and starts the VM.
  */
-import { shellAssign } from "../shell";
+import { shellAssign, strictPrelude } from "../shell";
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -41,8 +41,7 @@ export interface VmSpec {
 /** Helpers shared by every script: a failure names the node, `one` insists on a single match. */
 function prelude(what: string): string[] {
   return [
-    "set -eu",
-    `fail() { echo "xen-coreos: ${what}: $*" >&2; exit 1; }`,
+    ...strictPrelude(what),
     "one() {",
     '  case "$1" in',
     '    "") fail "$2 not found" ;;',
