@@ -2,7 +2,7 @@
 # Provides actionlint (github.com/rhysd/actionlint), the linter of GitHub Actions workflow
 # files, built from its Go module with the ordinary `go` client (no prebuilt download)
 # and cached outside the work tree, keyed by version:
-#   ${XENCOREOS_TOOLCHAIN_DIR:-/var/cache/xen-coreos/toolchain}/actionlint-v1.7.12/actionlint
+#   $TOOLCHAIN_DIR/actionlint-v1.7.12/actionlint   (toolchain-dir.sh: /var/cache/xen-coreos/toolchain, or ~/.cache/xen-coreos/toolchain for a non-root user)
 # A cached binary that reports the expected version is reused.
 #
 # Usage:
@@ -15,7 +15,8 @@ set -euo pipefail
 
 ACTIONLINT_VERSION=v1.7.12
 ACTIONLINT_PACKAGE=github.com/rhysd/actionlint/cmd/actionlint
-TOOLCHAIN_DIR=${XENCOREOS_TOOLCHAIN_DIR:-/var/cache/xen-coreos/toolchain}
+# shellcheck source=.ci/toolchain-dir.sh
+source "$(dirname "$0")/toolchain-dir.sh"
 dir="$TOOLCHAIN_DIR/actionlint-$ACTIONLINT_VERSION"
 bin="$dir/actionlint"
 

@@ -3,7 +3,7 @@
 # (github.com/coreos/coreos-cloudinit v1.14.0), built from Go modules with the ordinary
 # `go` client, and prints the binary's path (last line of stdout; status goes to stderr).
 # Cached, keyed by version and by this script's content, in
-#   ${XENCOREOS_TOOLCHAIN_DIR:-/var/cache/xen-coreos/toolchain}/coreos-cloudinit-v1.14.0/
+#   $TOOLCHAIN_DIR/coreos-cloudinit-v1.14.0/   (toolchain-dir.sh: /var/cache/xen-coreos/toolchain, or ~/.cache/xen-coreos/toolchain for a non-root user)
 # A cached binary is reused as is (one `-version` call, no network).
 #
 # What the module proxy serves (checked 2026-11, with `go mod download` / `go list -m`):
@@ -56,7 +56,8 @@ VERSION=v1.14.0
 MODULE=github.com/coreos/coreos-cloudinit
 YAML_V1=v1.0.0-20140924161607-9f9df34309c0
 YAML_V3=v3.0.1
-TOOLCHAIN_DIR=${XENCOREOS_TOOLCHAIN_DIR:-/var/cache/xen-coreos/toolchain}
+# shellcheck source=.ci/toolchain-dir.sh
+source "$(dirname "$0")/toolchain-dir.sh"
 
 log() { printf '[coreos-cloudinit] %s\n' "$*" >&2; }
 

@@ -7,7 +7,7 @@
 #   - pulumi-resource-random  plugin for npm @pulumi/random (optional)
 #
 # Binaries are cached outside the work tree, keyed by version, in
-#   ${XENCOREOS_TOOLCHAIN_DIR:-/var/cache/xen-coreos/toolchain}/<name>-<version>/
+#   $TOOLCHAIN_DIR/<name>-<version>/   (toolchain-dir.sh: /var/cache/xen-coreos/toolchain, or ~/.cache/xen-coreos/toolchain for a non-root user)
 # and reused on later runs. Plugins are installed into the Pulumi plugin cache
 # (PULUMI_HOME is respected) with `pulumi plugin install ... --file`.
 #
@@ -60,7 +60,8 @@ RANDOM_PACKAGE=github.com/pulumi/pulumi-random/provider/v4/cmd/pulumi-resource-r
 RANDOM_VERSION_VAR=github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version
 RANDOM_MODULE_VERSIONS=${XENCOREOS_RANDOM_MODULE_VERSIONS:-v4.21.2}
 
-TOOLCHAIN_DIR=${XENCOREOS_TOOLCHAIN_DIR:-/var/cache/xen-coreos/toolchain}
+# shellcheck source=.ci/toolchain-dir.sh
+source "$(dirname "$0")/toolchain-dir.sh"
 
 print_env=false
 skip_optional=false

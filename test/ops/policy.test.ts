@@ -45,10 +45,9 @@ import {
 } from "../../policy/rules";
 import { installSecretTracking, isSecretInput } from "../../policy/secrets";
 import { PolicyPreviewResult, previewWithPolicy } from "../../policy/preview";
+import { CLI_BIN } from "../support/engine";
 
 const ROOT = path.resolve(__dirname, "../..");
-const TOOLCHAIN = process.env.XENCOREOS_TOOLCHAIN_DIR ?? "/var/cache/xen-coreos/toolchain";
-const CLI_BIN = process.env.PULUMI_BIN_DIR ?? path.join(TOOLCHAIN, "pulumi-v3.274.1", "bin");
 const STANDIN_BIN = path.join(ROOT, "scripts/providers/bin");
 
 // ---------------------------------------------------------------- fabricated resources, as the analyzer sees them

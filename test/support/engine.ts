@@ -5,13 +5,26 @@
  * acquisition off, so nothing else could serve them).
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as vm from "vm";
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const STANDIN_BIN = path.join(ROOT, "scripts/providers/bin");
-export const TOOLCHAIN = process.env.XENCOREOS_TOOLCHAIN_DIR ?? "/var/cache/xen-coreos/toolchain";
+/** Where .ci/pulumi-toolchain.sh caches binaries: the rule of .ci/toolchain-dir.sh. */
+export function toolchainDir(): string {
+  if (process.env.XENCOREOS_TOOLCHAIN_DIR) return process.env.XENCOREOS_TOOLCHAIN_DIR;
+  const system = "/var/cache/xen-coreos/toolchain";
+  try {
+    fs.accessSync(system, fs.constants.W_OK);
+    return system;
+  } catch {
+    return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "xen-coreos", "toolchain");
+  }
+}
+
+export const TOOLCHAIN = toolchainDir();
 export const CLI_BIN = process.env.PULUMI_BIN_DIR ?? path.join(TOOLCHAIN, "pulumi-v3.274.1", "bin");
 
 /** Why the engine cannot run here, or undefined. */
