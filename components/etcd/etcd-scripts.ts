@@ -66,16 +66,35 @@ export function renderEtcdMemberAddScript(spec: EtcdMemberSpec): string {
   ].join("\n");
 }
 
-/** Removes the member (before its node goes). Already gone is success. */
-export function renderEtcdMemberRemoveScript(spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint">): string {
+/** Seconds the removal retries while etcd calls the cluster unhealthy. */
+export const defaultRemoveTimeoutSeconds = 120;
+
+/**
+ * Removes the member (before its node goes). Already gone is success. etcd's strict
+ * reconfiguration check refuses a removal ("unhealthy cluster") while a member has been
+ * connected for less than its health interval (5 s), e.g. just after a join or a peer
+ * restart: the script retries until the deadline and then fails with etcd's message.
+ */
+export function renderEtcdMemberRemoveScript(
+  spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint"> & { timeoutSeconds?: number },
+): string {
   return [
     `# xen-coreos: etcd member ${spec.name} leaves the cluster`,
     ...prelude(spec),
-    "line=$(member_line)",
-    'if [ -z "$line" ]; then echo "xen-coreos: etcd member $name: already gone" >&2; exit 0; fi',
-    "id=${line%%:*}",
-    "id=${id%%\\[*}",
-    'etcd member remove "$id" >/dev/null',
+    shellAssign("timeout", spec.timeoutSeconds ?? defaultRemoveTimeoutSeconds),
+    "deadline=$(( $(date +%s) + timeout ))",
+    "while :; do",
+    "  line=$(member_line)",
+    '  if [ -z "$line" ]; then echo "xen-coreos: etcd member $name: already gone" >&2; exit 0; fi',
+    "  id=${line%%:*}",
+    "  id=${id%%\\[*}",
+    '  if out=$(etcd member remove "$id" 2>&1); then break; fi',
+    '  if [ "$(date +%s)" -ge "$deadline" ]; then',
+    '    fail "etcdctl member remove $id failed for ${timeout}s: $out (check: etcdctl cluster-health)"',
+    "  fi",
+    '  echo "xen-coreos: etcd member $name: remove refused, retrying: $out" >&2',
+    "  sleep 2",
+    "done",
     'echo "xen-coreos: etcd member $name: removed ($id)" >&2',
     "",
   ].join("\n");

@@ -405,9 +405,12 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const removes = membershipCalls(mark).filter((c) => c.verb === "remove");
     const uninstalls = xe.calls().filter((c) => c.start >= mark && c.argv[0] === "vm-uninstall");
     expect(uninstalls.map((c) => c.argv.find((a) => a.startsWith("uuid=")))).toEqual([`uuid=${vmUuids.coreos5}`]);
-    expect(removes.map((c) => c.exit)).toEqual([0]);
-    note(`4 member remove ended ${uninstalls[0].start - removes[0].end} ms before vm-uninstall of coreos5 started`);
-    expect(removes[0].end).toBeLessThan(uninstalls[0].start);
+    // etcd may refuse a removal while the cluster settles; the script retries until one succeeds.
+    expect(removes.length).toBeGreaterThanOrEqual(1);
+    expect(removes.map((c) => c.exit).slice(-1)).toEqual([0]);
+    expect(removes.slice(0, -1).every((c) => c.exit !== 0)).toBe(true);
+    note(`4 member remove ended ${uninstalls[0].start - removes[removes.length - 1].end} ms before vm-uninstall of coreos5 started`);
+    expect(removes[removes.length - 1].end).toBeLessThan(uninstalls[0].start);
     const after = await printMembers("4 after up");
     expect(summary(after)).toEqual([1, 2, 3, 4].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
     // Its etcd learnt it was removed; its VM is gone, so its etcd goes too.

@@ -57,9 +57,9 @@ async function waitFor(check: () => boolean, ms: number): Promise<void> {
 }
 
 /** Runs a script in the background; resolves with its exit status and stderr. */
-function runScript(script: string): Promise<{ status: number | null; stderr: string }> {
+function runScript(script: string, env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn("sh", ["-c", script], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("sh", ["-c", script], { stdio: ["ignore", "ignore", "pipe"], env });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     child.on("close", (status) => resolve({ status, stderr }));
@@ -106,11 +106,59 @@ describeWith(["etcd", "etcdctl"], "real etcd membership changes")("etcd membersh
   it("removes a member before its node goes; removing again is success", async () => {
     const spec = { name: "coreos3", peerUrl: `http://${ip(3)}:2380`, endpoint };
     const removed = await runScript(renderEtcdMemberRemoveScript(spec));
-    expect(removed.status).toBe(0);
+    expect(removed).toMatchObject({ status: 0 });
+    const refusals = removed.stderr.split("\n").filter((l) => l.includes("retrying"));
+    console.log(`coreos3 removed after ${refusals.length} refusal(s) by etcd${refusals.length ? `; first: ${refusals[0]}` : ""}`);
+    expect(removed.stderr).toMatch(/etcd member coreos3: removed \([0-9a-f]+\)/);
     expect(memberList()).not.toContain("name=coreos3");
     const again = await runScript(renderEtcdMemberRemoveScript(spec));
     expect(again.status).toBe(0);
     expect(again.stderr).toContain("already gone");
+  }, 150000);
+
+  /**
+   * etcd refuses a removal ("unhealthy cluster") while a peer has been connected for less
+   * than 5 s. An etcdctl in front of the real one refuses the first `refusals` removals
+   * the way etcd words it; everything else reaches real etcd.
+   */
+  function refusingEtcdctl(refusals: number): NodeJS.ProcessEnv {
+    const wrapDir = fs.mkdtempSync(path.join(dir, "refusing-"));
+    const real = spawnSync("sh", ["-c", "command -v etcdctl"], { encoding: "utf8" }).stdout.trim();
+    const counter = path.join(wrapDir, "count");
+    fs.writeFileSync(counter, "0");
+    fs.writeFileSync(
+      path.join(wrapDir, "etcdctl"),
+      [
+        "#!/bin/sh",
+        'case " $* " in',
+        '  *" member remove "*)',
+        `    n=$(cat '${counter}'); echo $((n + 1)) >'${counter}'`,
+        `    if [ "$n" -lt ${refusals} ]; then echo "client: etcd cluster is unavailable or misconfigured; error #0: etcdserver: unhealthy cluster" >&2; exit 1; fi ;;`,
+        "esac",
+        `exec '${real}' "$@"`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    return { ...process.env, PATH: `${wrapDir}:${process.env.PATH}` };
+  }
+
+  it("retries a removal that etcd refuses as unhealthy, then removes", async () => {
+    const spec = { name: "coreos2", peerUrl: `http://${ip(2)}:2380`, endpoint };
+    const removed = await runScript(renderEtcdMemberRemoveScript(spec), refusingEtcdctl(2));
+    expect(removed).toMatchObject({ status: 0 });
+    expect(removed.stderr.match(/remove refused, retrying: .*unhealthy cluster/g)).toHaveLength(2);
+    expect(removed.stderr).toContain("etcd member coreos2: removed");
+    expect(memberList()).not.toContain("name=coreos2");
+    expect(memberList()).toContain("name=coreos1");
+  }, 150000);
+
+  it("gives up at the deadline with etcd's reason and the check to run; the member stays", async () => {
+    const spec = { name: "coreos1", peerUrl: `http://${ip(1)}:2380`, endpoint, timeoutSeconds: 0 };
+    const removed = await runScript(renderEtcdMemberRemoveScript(spec), refusingEtcdctl(1000));
+    expect(removed.status).not.toBe(0);
+    expect(removed.stderr).toMatch(/etcd member coreos1: etcdctl member remove [0-9a-f]+ failed for 0s: .*unhealthy cluster.*\(check: etcdctl cluster-health\)/);
+    expect(memberList()).toContain("name=coreos1");
   }, 30000);
 });
 
