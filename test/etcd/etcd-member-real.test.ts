@@ -147,7 +147,8 @@ describeWith(["etcd", "etcdctl"], "real etcd membership changes")("etcd membersh
     const spec = { name: "coreos2", peerUrl: `http://${ip(2)}:2380`, endpoint };
     const removed = await runScript(renderEtcdMemberRemoveScript(spec), refusingEtcdctl(2));
     expect(removed).toMatchObject({ status: 0 });
-    expect(removed.stderr.match(/remove refused, retrying: .*unhealthy cluster/g)).toHaveLength(2);
+    // Two refusals from the wrapper; real etcd may add its own while the cluster settles.
+    expect(removed.stderr.match(/remove refused, retrying: .*unhealthy cluster/g)!.length).toBeGreaterThanOrEqual(2);
     expect(removed.stderr).toContain("etcd member coreos2: removed");
     expect(memberList()).not.toContain("name=coreos2");
     expect(memberList()).toContain("name=coreos1");
