@@ -4,8 +4,9 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  // Type errors are caught once by `tsc --noEmit` in `npm test`; ts-jest only transpiles.
-  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+  // Type errors are caught once by `tsc --noEmit` in `npm test`; ts-jest only transpiles
+  // (isolatedModules in tsconfig.json makes it transpile file by file).
+  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   testTimeout: 30000,
   // The engine tests' gRPC channels can outlive the run by a few seconds; never let them hold CI.
   // Daemons the tests start are separate processes, stopped by each suite's cleanup.
