@@ -18,7 +18,8 @@ export interface WebClusterArgs {
  * announce sidecar per instance (MachineOf it) publishing ip:port in etcd with a TTL, the
  * nginx proxy on port 80 (the only exposed port) with its config on the share, and an
  * upstream renderer MachineOf the proxy that rewrites the upstream file atomically and
- * reloads nginx locally. Files are written before the units that read them.
+ * reloads nginx locally. Files are written before the units that read them, and the
+ * apache instances are replaced one at a time (a rolling image change).
  */
 export class WebCluster extends pulumi.ComponentResource {
   /** The units, by name, with their text. */
@@ -40,8 +41,16 @@ export class WebCluster extends pulumi.ComponentResource {
         }, { parent: this }),
     );
     this.units = {};
+    // Each apache instance waits for the one before it. A change of image or mount then
+    // replaces them one at a time (destroy, submit, active, next): the proxy always has
+    // the others. The edge is dependsOn only, so Pulumi does not replace an instance just
+    // because the one before it was replaced.
+    let previousApache: FleetUnit | undefined;
     for (const unit of bundle.units) {
-      new FleetUnit(`${name}-${unit.name.replace(/\.service$/, "")}`, { connection: args.fleetConnection, unit }, { parent: this, dependsOn: files });
+      const isApache = /^apache-\d+\.service$/.test(unit.name);
+      const dependsOn = isApache && previousApache ? [...files, previousApache] : files;
+      const fleetUnit = new FleetUnit(`${name}-${unit.name.replace(/\.service$/, "")}`, { connection: args.fleetConnection, unit }, { parent: this, dependsOn });
+      if (isApache) previousApache = fleetUnit;
       this.units[unit.name] = unit.text;
     }
     this.backendPorts = Array.from({ length: args.settings.instances }, (_, i) => args.settings.basePort + i + 1);

@@ -325,6 +325,15 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
       maxDown = Math.max(maxDown, down);
     }
     note(`4c apache instances down at the same time during the replacement: up to ${maxDown} of 4`);
+    // Rolling: each instance is resubmitted (and active) before the next one is destroyed.
+    expect(maxDown).toBe(1);
+    const order = fleet
+      .log()
+      .filter((l) => l.start >= mark && l.exit === 0 && ["destroy", "submit"].includes(l.argv[0]))
+      .sort((a, b) => a.start - b.start)
+      .flatMap((l) => l.argv.filter((a) => /(^|\/)apache-\d+\.service$/.test(a)).map((a) => `${l.argv[0]} ${path.basename(a)}`));
+    note(`4c order: ${order.join(", ")}`);
+    expect(order).toEqual([1, 2, 3, 4].flatMap((i) => [`destroy apache-${i}.service`, `submit apache-${i}.service`]));
   }, 180_000);
 
   it("5. an xe failure halfway through up: the error names the node, state keeps what was done, the next up makes no duplicate", async () => {
