@@ -25,7 +25,8 @@ function prelude(spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint">): s
     ...strictPrelude("etcd member $name"),
     'etcd() { ETCDCTL_API=2 etcdctl --endpoint "$endpoint" "$@"; }',
     // member list (v2): "<id>[unstarted]: name=<n> peerURLs=<urls> clientURLs=<urls> …"
-    "member_line() { etcd member list | awk -v u=\"peerURLs=$peer_url\" '{ for (i = 1; i <= NF; i++) if ($i == u || index($i, u \",\") == 1) { print; exit } }'; }",
+    "peer_line() { awk -v u=\"peerURLs=$peer_url\" '{ for (i = 1; i <= NF; i++) if ($i == u || index($i, u \",\") == 1) { print; exit } }'; }",
+    "member_line() { etcd member list | peer_line; }",
   ];
 }
 
@@ -73,7 +74,9 @@ export const defaultRemoveTimeoutSeconds = 120;
  * Removes the member (before its node goes). Already gone is success. etcd's strict
  * reconfiguration check refuses a removal ("unhealthy cluster") while a member has been
  * connected for less than its health interval (5 s), e.g. just after a join or a peer
- * restart: the script retries until the deadline and then fails with etcd's message.
+ * restart: the script retries until the deadline and then fails with etcd's message. An
+ * unreachable endpoint is retried the same way: only a member list that etcd answered
+ * can say the member is already gone.
  */
 export function renderEtcdMemberRemoveScript(
   spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint"> & { timeoutSeconds?: number },
@@ -84,13 +87,18 @@ export function renderEtcdMemberRemoveScript(
     shellAssign("timeout", spec.timeoutSeconds ?? defaultRemoveTimeoutSeconds),
     "deadline=$(( $(date +%s) + timeout ))",
     "while :; do",
-    "  line=$(member_line)",
-    '  if [ -z "$line" ]; then echo "xen-coreos: etcd member $name: already gone" >&2; exit 0; fi',
-    "  id=${line%%:*}",
-    "  id=${id%%\\[*}",
-    '  if out=$(etcd member remove "$id" 2>&1); then break; fi',
+    "  # A list that fails (etcd unreachable) is not an empty one: never \"already gone\" then.",
+    "  if members=$(etcd member list 2>&1); then",
+    "    line=$(printf '%s\\n' \"$members\" | peer_line)",
+    '    if [ -z "$line" ]; then echo "xen-coreos: etcd member $name: already gone" >&2; exit 0; fi',
+    "    id=${line%%:*}",
+    "    id=${id%%\\[*}",
+    '    if out=$(etcd member remove "$id" 2>&1); then break; fi',
+    "  else",
+    '    id=unknown out="member list: $members"',
+    "  fi",
     '  if [ "$(date +%s)" -ge "$deadline" ]; then',
-    '    fail "etcdctl member remove $id failed for ${timeout}s: $out (check: etcdctl cluster-health)"',
+    '    fail "etcdctl member remove $id failed for ${timeout}s: $out (check: etcdctl cluster-health; the VM is kept)"',
     "  fi",
     '  echo "xen-coreos: etcd member $name: remove refused, retrying: $out" >&2',
     "  sleep 2",

@@ -154,11 +154,21 @@ describeWith(["etcd", "etcdctl"], "real etcd membership changes")("etcd membersh
     expect(memberList()).toContain("name=coreos1");
   }, 150000);
 
+  it("an unreachable etcd is not an empty member list: no \"already gone\", it fails and the VM is kept", async () => {
+    const spec = { name: "coreos1", peerUrl: `http://${ip(1)}:2380`, endpoint: `http://${ip(9)}:2379`, timeoutSeconds: 0 };
+    const removed = await runScript(renderEtcdMemberRemoveScript(spec));
+    expect(removed.status).not.toBe(0);
+    expect(removed.stderr).not.toContain("already gone");
+    expect(removed.stderr).toMatch(/etcd member coreos1: etcdctl member remove unknown failed for 0s: member list: .*connection refused/);
+    expect(removed.stderr).toContain("the VM is kept");
+    expect(memberList()).toContain("name=coreos1");
+  }, 30000);
+
   it("gives up at the deadline with etcd's reason and the check to run; the member stays", async () => {
     const spec = { name: "coreos1", peerUrl: `http://${ip(1)}:2380`, endpoint, timeoutSeconds: 0 };
     const removed = await runScript(renderEtcdMemberRemoveScript(spec), refusingEtcdctl(1000));
     expect(removed.status).not.toBe(0);
-    expect(removed.stderr).toMatch(/etcd member coreos1: etcdctl member remove [0-9a-f]+ failed for 0s: .*unhealthy cluster.*\(check: etcdctl cluster-health\)/);
+    expect(removed.stderr).toMatch(/etcd member coreos1: etcdctl member remove [0-9a-f]+ failed for 0s: .*unhealthy cluster \(check: etcdctl cluster-health; the VM is kept\)/);
     expect(memberList()).toContain("name=coreos1");
   }, 30000);
 });
