@@ -72,6 +72,8 @@ export class CoreosCluster extends pulumi.ComponentResource {
     this.cloudConfigs = {};
 
     let previousMember: EtcdMember | undefined;
+    // The VM of the bootstrap node that membership changes go through (bootstrap nodes come first).
+    let membershipVm: XenVm | undefined;
     this.nodes = cluster.nodes.map((node, index) => {
       const marker = `${args.stack}/${cluster.name}/${node.name}`;
       // A joining node's initial cluster: every node before it, and itself.
@@ -137,12 +139,15 @@ export class CoreosCluster extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [drive, args.isoRepository] },
       );
+      if (node.name === bootstrapNodes[0].name) membershipVm = vm;
       if (node.join) {
-        // Added through a bootstrap node, after this node's VM and after the previous joiner has started.
+        // Added through a bootstrap node, after this node's VM and after the previous joiner has
+        // started. It also depends on that bootstrap node's VM: a destroy removes the member
+        // while the node it goes through still runs, never after it.
         previousMember = new EtcdMember(
           `${name}-${node.name}-etcd-member`,
           { connection: args.nodeConnection(bootstrapNodes[0]), name: node.name, ip: node.ip },
-          { parent: this, dependsOn: previousMember ? [vm, previousMember] : [vm] },
+          { parent: this, dependsOn: [vm, ...(membershipVm ? [membershipVm] : []), ...(previousMember ? [previousMember] : [])] },
         );
       }
       return { ...node, vmUuid: vm.uuid };

@@ -421,4 +421,28 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     for (const n of [1, 2, 3, 4]) expect(xe.vmsWithMarker(`${STACK}/lab/${nodeName(n)}`).map((v) => v.uuid)).toEqual([vmUuids[nodeName(n)]]);
     expect(watcherErrors).toEqual([]);
   }, 150_000);
+
+  it("5. destroy: the joined member leaves etcd through coreos1 before any VM, coreos1's first, is uninstalled", async () => {
+    // What the destroy order is computed from: the member's recorded dependencies name its own
+    // VM and the VM of coreos1, the node its etcdctl runs on.
+    const state = await stack.exportStack();
+    const member = state.deployment.resources.find((r: { type: string; urn: string }) => r.type === "xencoreos:etcd:EtcdMember" && r.urn.endsWith("coreos4-etcd-member"));
+    const vmDeps = (member.dependencies as string[]).filter((u) => u.includes("xencoreos:xen:XenVm")).map((u) => u.split("::").pop()).sort();
+    note(`5 coreos4's member depends on the VMs: ${vmDeps.join(", ")}`);
+    expect(vmDeps).toEqual(expect.arrayContaining([expect.stringMatching(/-coreos1-vm$/), expect.stringMatching(/-coreos4-vm$/)]));
+    const mark = Date.now();
+    const down = await stack.destroy();
+    note(`5 destroy: ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(down.summary.resourceChanges)}`);
+    expect(down.summary.result).toBe("succeeded");
+    const removes = membershipCalls(mark).filter((c) => c.verb === "remove");
+    expect(removes.map((c) => c.exit).slice(-1)).toEqual([0]);
+    const lastRemove = removes[removes.length - 1];
+    const uninstalls = xe.calls().filter((c) => c.start >= mark && c.argv[0] === "vm-uninstall");
+    expect(uninstalls.map((c) => c.argv.find((a) => a.startsWith("uuid="))).sort()).toEqual([1, 2, 3, 4].map((n) => `uuid=${vmUuids[nodeName(n)]}`).sort());
+    const coreos1 = uninstalls.find((c) => c.argv.includes(`uuid=${vmUuids.coreos1}`))!;
+    note(`5 member remove of coreos4 ended ${coreos1.start - lastRemove.end} ms before vm-uninstall of coreos1 started`);
+    for (const u of uninstalls) expect(lastRemove.end).toBeLessThan(u.start);
+    const after = await printMembers("5 after destroy (the bootstrap etcd, which the sandbox keeps running)");
+    expect(summary(after)).toEqual([1, 2, 3].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
+  }, 150_000);
 });
