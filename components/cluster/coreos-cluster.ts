@@ -32,16 +32,8 @@ export interface CoreosClusterArgs {
   nodeConnection: (node: NodeSettings) => command.types.input.remote.ConnectionArgs;
 }
 
-/** A node as the stack outputs show it. */
-export interface ClusterNodeOutput {
-  name: string;
-  ip: string;
-  vcpus: number;
-  memoryMiB: number;
-  diskGiB: number;
-  metadata: Record<string, string>;
-  vmUuid: pulumi.Output<string>;
-}
+/** A node as the stack outputs show it: its settings and its VM's uuid. */
+export type ClusterNodeOutput = Pick<NodeSettings, "name" | "ip" | "vcpus" | "memoryMiB" | "diskGiB" | "metadata"> & { vmUuid: pulumi.Output<string> };
 
 /**
  * One CoreOS cluster: its discovery token, and per node a cloud-config, a config drive
