@@ -48,6 +48,38 @@ import {
   writeWww,
 } from "./stack";
 
+/**
+ * Clients requesting `url` back to back until stopped, as a user would through a backend's
+ * stop: every non-200 answer or error is kept, with the time it happened.
+ */
+function clientLoops(url: string, clients = 2) {
+  let stopped = false;
+  let total = 0;
+  const failures: string[] = [];
+  const client = async () => {
+    while (!stopped) {
+      try {
+        const r = await httpGet(url, { timeoutMs: 10000 });
+        if (r.status !== 200) failures.push(`${new Date().toISOString()} HTTP ${r.status} ${r.body.slice(0, 80)}`);
+      } catch (e) {
+        failures.push(`${new Date().toISOString()} ${(e as Error).message}`);
+      }
+      total++;
+    }
+  };
+  const loops = Array.from({ length: clients }, client);
+  return {
+    failures,
+    get total() {
+      return total;
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
+}
+
 describeWith(["etcd", "etcdctl", "nginx", "apache2", "curl", "sh"], "the rendered web tier with real etcd, nginx and apache2")(
   "the lab web tier: announce → etcd → upstream file → nginx → apache",
   () => {
@@ -199,21 +231,7 @@ describeWith(["etcd", "etcdctl", "nginx", "apache2", "curl", "sh"], "the rendere
 
     it("a stopped backend leaves the upstream within its TTL and returns when started; a client sees no failed request", async () => {
       const ttlMs = web.announceTtlSeconds * 1000;
-      let stop = false;
-      let total = 0;
-      const failures: string[] = [];
-      const client = async () => {
-        while (!stop) {
-          try {
-            const r = await httpGet(`http://${addr}:${nginxPort}/`, { timeoutMs: 10000 });
-            if (r.status !== 200) failures.push(`${new Date().toISOString()} HTTP ${r.status} ${r.body.slice(0, 80)}`);
-          } catch (e) {
-            failures.push(`${new Date().toISOString()} ${(e as Error).message}`);
-          }
-          total++;
-        }
-      };
-      const loops = [client(), client()];
+      const clients = clientLoops(`http://${addr}:${nginxPort}/`);
       try {
         await sleep(1000);
         const leaving = `${addr}:${instances[1].port}`;
@@ -238,13 +256,12 @@ describeWith(["etcd", "etcdctl", "nginx", "apache2", "curl", "sh"], "the rendere
         expect(leaveMs).toBeLessThan(ttlMs);
         expect(returnMs).toBeLessThan(ttlMs);
       } finally {
-        stop = true;
-        await Promise.all(loops);
+        await clients.stop();
       }
       // eslint-disable-next-line no-console
-      console.log(`client loop through the stop and the start: ${total} requests, ${failures.length} failed`);
-      expect(failures).toEqual([]);
-      expect(total).toBeGreaterThan(100);
+      console.log(`client loop through the stop and the start: ${clients.total} requests, ${clients.failures.length} failed`);
+      expect(clients.failures).toEqual([]);
+      expect(clients.total).toBeGreaterThan(100);
 
       const seen = new Set<string>();
       for (let i = 0; i < 12; i++) seen.add((await httpGet(`http://${addr}:${nginxPort}/whoami`)).body.trim());
@@ -253,21 +270,7 @@ describeWith(["etcd", "etcdctl", "nginx", "apache2", "curl", "sh"], "the rendere
 
     it("an apache that dies (SIGKILL, its announcer still running) is withdrawn by the announcer's check and returns after a restart; no failed request", async () => {
       const ttlMs = web.announceTtlSeconds * 1000;
-      let stop = false;
-      let total = 0;
-      const failures: string[] = [];
-      const client = async () => {
-        while (!stop) {
-          try {
-            const r = await httpGet(`http://${addr}:${nginxPort}/`, { timeoutMs: 10000 });
-            if (r.status !== 200) failures.push(`HTTP ${r.status}`);
-          } catch (e) {
-            failures.push((e as Error).message);
-          }
-          total++;
-        }
-      };
-      const loops = [client(), client()];
+      const clients = clientLoops(`http://${addr}:${nginxPort}/`);
       try {
         await sleep(500);
         const dying = `${addr}:${instances[2].port}`;
@@ -280,15 +283,14 @@ describeWith(["etcd", "etcdctl", "nginx", "apache2", "curl", "sh"], "the rendere
         const returnMs = await waitFor(() => readIf(upstreamFile) === renderUpstreamConf(backends()), { what: `${dying} to return`, timeoutMs: ttlMs + 5000 }).then(() => Date.now() - t1);
         await sleep(2500);
         // eslint-disable-next-line no-console
-        console.log(`apache-3 killed → withdrawn by its announcer in ${leaveMs} ms; restarted → back in ${returnMs} ms; client: ${total} requests`);
+        console.log(`apache-3 killed → withdrawn by its announcer in ${leaveMs} ms; restarted → back in ${returnMs} ms; client: ${clients.total} requests`);
         expect(leaveMs).toBeLessThan(ttlMs);
         expect(returnMs).toBeLessThan(ttlMs);
       } finally {
-        stop = true;
-        await Promise.all(loops);
+        await clients.stop();
       }
-      expect(failures).toEqual([]);
-      expect(total).toBeGreaterThan(100);
+      expect(clients.failures).toEqual([]);
+      expect(clients.total).toBeGreaterThan(100);
     }, 90000);
 
     it("the remap touched only paths, the user and the listen address", () => {
