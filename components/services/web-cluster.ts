@@ -4,6 +4,7 @@ import { WebServiceSettings } from "../config/services-settings";
 import { FleetUnit } from "../fleet/fleet-unit";
 import { NodeFile } from "../node/node-file";
 import { renderWebBundle } from "./bundles";
+import { apacheUnitName } from "./web-render";
 
 export interface WebClusterArgs {
   settings: WebServiceSettings;
@@ -45,9 +46,10 @@ export class WebCluster extends pulumi.ComponentResource {
     // replaces them one at a time (destroy, submit, active, next): the proxy always has
     // the others. The edge is dependsOn only, so Pulumi does not replace an instance just
     // because the one before it was replaced.
+    const apacheUnits = new Set(Array.from({ length: args.settings.instances }, (_, i) => apacheUnitName(i + 1)));
     let previousApache: FleetUnit | undefined;
     for (const unit of bundle.units) {
-      const isApache = /^apache-\d+\.service$/.test(unit.name);
+      const isApache = apacheUnits.has(unit.name);
       const dependsOn = isApache && previousApache ? [...files, previousApache] : files;
       const fleetUnit = new FleetUnit(`${name}-${unit.name.replace(/\.service$/, "")}`, { connection: args.fleetConnection, unit }, { parent: this, dependsOn });
       if (isApache) previousApache = fleetUnit;
