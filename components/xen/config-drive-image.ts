@@ -10,12 +10,14 @@
  * image cannot be made on the host. The image travels to the host on the command's
  * standard input (`encodeForStdin`) and is imported there into a VDI.
  *
- * Why a writer of our own: no npm package that writes ISO 9660 is both maintained and
- * small (looked up in November 2026: none of the obvious names is published; the few
- * ISO packages found read images or wrap a native `mkisofs`/`xorriso`, which is what
- * this module must not need). The subset written here is small and fixed, and the
- * tests prove it with real readers (`blkid -p`, `isoinfo`, a loop mount by the Linux
- * kernel, with Rock Ridge, with Joliet and with neither).
+ * Why a writer of our own: no well-kept npm package writes ISO 9660 (November 2026: the
+ * names `iso9660`, `iso-9660` and `mkisofs` are not published, and the list of npm
+ * packages in use that this workplace keeps holds no ISO 9660 writer; a package that
+ * shells out to `mkisofs`/`xorriso` would bring back the very dependency this removes).
+ * The subset written here is small and fixed, and test/xen/config-drive-image.test.ts
+ * proves it with real readers: `blkid -p`, `isoinfo` (Rock Ridge, Joliet, plain),
+ * `xorriso` (libisofs) and `bsdtar` (libarchive), and a loop mount where the kernel has
+ * iso9660.
  *
  * What the image holds, and who reads what:
  * - Sectors 0-15 system area (zeros); 16 Primary Volume Descriptor; 17 Joliet
@@ -45,6 +47,16 @@
  * `dd if=/dev/null of=FILE bs=1 seek=SIZE` (coreutils 5.97 has no `truncate`), then check
  * its size before `vdi-create virtual-size=SIZE` and `vdi-import`. `padImage` is there for
  * a caller that wants the padded bytes (e.g. to hash exactly what is imported).
+ *
+ * Wiring, as recommended (the host side is a sketch for components/xen/xe-scripts.ts):
+ * - stdin: `encodeForStdin(buildUserDataImage(userData, …))`, kept a secret (the image
+ *   holds the discovery token);
+ * - script values: `size=paddedSize(image.length)` and, for the marker and the preview,
+ *   `imageSha256` of the image built from the *redacted* cloud-config (deterministic,
+ *   known at preview, and no hash of a secret in plain text);
+ * - on the host: `base64 -d >"$work/config-2.iso"`, check `wc -c` is at most `$size`,
+ *   `dd if=/dev/null of="$work/config-2.iso" bs=1 seek="$size" 2>/dev/null`, then
+ *   `xe vdi-create … virtual-size="$size"` and `xe vdi-import … filename=…`.
  */
 import * as crypto from "crypto";
 
