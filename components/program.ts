@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import * as random from "@pulumi/random";
 import { loadStackSettings } from "./config/load";
 import { CoreosCluster } from "./cluster/coreos-cluster";
 import { NfsShare } from "./nas/nfs-share";
@@ -33,6 +34,12 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     perDialTimeout: 15,
   };
 
+  // This deployment's identity, kept in the stack's state: every marker the program leaves on
+  // the XenServer host and the NAS carries it, so a delete only ever removes what this
+  // deployment made, whatever another project, backend or stack of the same name does. It is
+  // new after a teardown (`destroy` removes it), like everything else.
+  const deployment = new random.RandomId("deployment", { byteLength: 8 }, opts);
+
   const isoRepository = new IsoRepository("iso-library", {
     connection: xenConnection,
     name: xenserver.isoRepository.name,
@@ -46,6 +53,7 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     mountPoint: nas.mountPoint,
     options: nas.options,
     clients: network.cidr,
+    deploymentId: deployment.hex,
     stack,
     managedConnection: nas.managed
       ? { host: nas.server, port: nas.sshPort, user: nas.sshUser, privateKey: secrets.nasPrivateKey, dialErrorLimit: 5 }
@@ -68,6 +76,7 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     (cluster) =>
       new CoreosCluster(cluster.name, {
         stack,
+        deploymentId: deployment.hex,
         cluster,
         network,
         coreos: settings.coreos,

@@ -38,3 +38,21 @@ export function shellAssign(name: string, value: string | number): string {
 export function strictPrelude(what: string): string[] {
   return ["set -eu", `fail() { echo "xen-coreos: ${what}: $*" >&2; exit 1; }`];
 }
+
+/**
+ * A script kept in a `.sh` file beside its renderer, with a generated header: a title
+ * comment, one quoted assignment per parameter (in the order given, so a preview diff shows
+ * exactly the settings that changed) and the strict prelude. The file itself holds only
+ * logic; reviewers and shellcheck read it as the shell it is.
+ */
+export function scriptWithHeader(
+  body: string,
+  header: { title: string; what: string; params: ReadonlyArray<readonly [string, string | number]> },
+): string {
+  return [
+    `# xen-coreos: ${header.title}`,
+    ...header.params.map(([name, value]) => shellAssign(name, value)),
+    ...strictPrelude(header.what),
+    body.replace(/^#!.*\n/, "").replace(/\n*$/, "\n"),
+  ].join("\n");
+}

@@ -343,6 +343,8 @@ export const vmMinimumSize: ResourceValidationPolicy = {
   description: `Every node VM has at least 1 vCPU, ${MIN_MEMORY_MIB} MiB of memory (etcd, fleet and containers) and an ${MIN_DISK_GIB} GiB system disk (the CoreOS image, thesis Annex 2).`,
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (args.type !== REMOTE_COMMAND || !isChildOf(args.urn, XEN_VM, REMOTE_COMMAND)) return;
+    // XenVm's other command is the node's halt request (no converge script).
+    if (!args.name.endsWith("-vm")) return;
     const create: string = args.props.create ?? "";
     const node = readAssignment(create, "name_label") ?? args.name;
     const vcpus = wholeNumber(readAssignment(create, "vcpus"));

@@ -11,8 +11,10 @@ import { IsoRepository } from "../xen/iso-repository";
 import { XenVm } from "../xen/xen-vm";
 
 export interface CoreosClusterArgs {
-  /** Stack name: part of every VM's marker, so two stacks on one host never collide. */
+  /** Stack name: part of the markers older versions wrote (taken over once by an update). */
   stack: string;
+  /** The deployment's random id: part of every VM's and drive's marker, so two deployments on one host never collide. */
+  deploymentId: pulumi.Input<string>;
   /** The cluster and its nodes (validated settings). */
   cluster: ClusterSettings;
   network: NetworkSettings;
@@ -67,7 +69,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
     // The VM of the bootstrap node that membership changes go through (bootstrap nodes come first).
     let membershipVm: XenVm | undefined;
     this.nodes = cluster.nodes.map((node, index) => {
-      const marker = `${args.stack}/${cluster.name}/${node.name}`;
+      const legacyMarker = `${args.stack}/${cluster.name}/${node.name}`;
       // A joining node's initial cluster: every node before it, and itself.
       const joinExisting = node.join
         ? { initialCluster: cluster.nodes.slice(0, index + 1).map((n) => `${n.name}=http://${n.ip}:${ETCD_PEER_PORT}`).join(",") }
@@ -103,7 +105,8 @@ export class CoreosCluster extends pulumi.ComponentResource {
         `${name}-${node.name}-config-drive`,
         {
           connection: args.xenConnection,
-          nodeMarker: marker,
+          deploymentId: args.deploymentId,
+          clusterName: cluster.name,
           nodeName: node.name,
           storageRepository: xenserver.storageRepository,
           userData: cloudConfig.userData,
@@ -117,7 +120,10 @@ export class CoreosCluster extends pulumi.ComponentResource {
         `${name}-${node.name}`,
         {
           connection: args.xenConnection,
-          marker,
+          nodeConnection: args.nodeConnection(node),
+          deploymentId: args.deploymentId,
+          clusterName: cluster.name,
+          legacyMarker,
           nodeName: node.name,
           template: xenserver.template,
           storageRepository: xenserver.storageRepository,
@@ -128,6 +134,8 @@ export class CoreosCluster extends pulumi.ComponentResource {
           vcpus: node.vcpus,
           memoryMiB: node.memoryMiB,
           diskGiB: node.diskGiB,
+          haltTimeoutSeconds: xenserver.haltTimeoutSeconds,
+          hardPowerOff: xenserver.hardPowerOff,
         },
         { parent: this, dependsOn: [drive, args.isoRepository] },
       );

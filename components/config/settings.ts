@@ -42,6 +42,10 @@ export interface XenServerSettings {
   template: string;
   /** The ISO library holding the CoreOS install ISO. */
   isoRepository: IsoRepositorySettings;
+  /** Seconds to wait for a node to power itself off before an in-place change (vCPUs, memory, disk, config drive). Defaults to 300. */
+  haltTimeoutSeconds: number;
+  /** When a node has not halted after haltTimeoutSeconds, power its VM off hard instead of failing. Defaults to false. */
+  hardPowerOff: boolean;
 }
 
 export interface IsoRepositorySettings {
@@ -426,7 +430,7 @@ function parseNetwork(p: Problems, o: Obj): NetworkSettings {
 }
 
 function parseXenServer(p: Problems, o: Obj): XenServerSettings {
-  checkKeys(p, "xenserver", o, ["host", "port", "user", "hostKey", "network", "storageRepository", "template", "isoRepository"]);
+  checkKeys(p, "xenserver", o, ["host", "port", "user", "hostKey", "network", "storageRepository", "template", "isoRepository", "haltTimeoutSeconds", "hardPowerOff"]);
   const host = readString(p, "xenserver.host", o.host);
   if (host && !isIPv4(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host))
     p.add("xenserver.host", `${JSON.stringify(host)} is neither an IPv4 address nor a DNS name.`);
@@ -452,7 +456,12 @@ function parseXenServer(p: Problems, o: Obj): XenServerSettings {
   for (const [key, value] of [["network", network], ["storageRepository", storageRepository], ["template", template], ["isoRepository.name", isoRepository.name]] as const) {
     if (/[\n\r\0]/.test(value)) p.add(`xenserver.${key}`, "must be a single line (it is a XenServer name-label).");
   }
-  return { host, port, user, hostKey, network, storageRepository, template, isoRepository };
+  const haltTimeoutSeconds = readInt(p, "xenserver.haltTimeoutSeconds", o.haltTimeoutSeconds, 300);
+  if (haltTimeoutSeconds < 10 || haltTimeoutSeconds > 3600) {
+    p.add("xenserver.haltTimeoutSeconds", `${haltTimeoutSeconds} is outside 10-3600 seconds (how long to wait for a node to power itself off).`);
+  }
+  const hardPowerOff = readBool(p, "xenserver.hardPowerOff", o.hardPowerOff, false);
+  return { host, port, user, hostKey, network, storageRepository, template, isoRepository, haltTimeoutSeconds, hardPowerOff };
 }
 
 function parseSsh(p: Problems, o: Obj): SshSettings {

@@ -1,16 +1,29 @@
 /**
- * Scripts that manage an NFS export on a Linux NAS over SSH. Pure: plain values in, POSIX
- * sh out. The export line carries a marker comment so the program only ever edits its own
- * line; no script removes a file or folder under the export: customer data stays.
+ * Scripts that manage an NFS export on a Linux NAS over SSH (`scripts/*.sh` beside this
+ * file, with a generated header). Pure: plain values in, POSIX sh out. The export line
+ * carries this deployment's marker so the program only ever edits its own line, and the
+ * export's root names the deployment that uses it; no script removes a file or folder under
+ * the export: customer data stays.
  */
-import { shellAssign } from "../shell";
+import * as fs from "fs";
+import * as path from "path";
+import { scriptWithHeader } from "../shell";
 
 /** The folders every service expects on the share (thesis §10.5). */
 export const SHARED_TREE = ["www", "nginx/conf.d", "services", "services/ftp/conf"] as const;
 
+const body = (file: string) => fs.readFileSync(path.join(__dirname, "scripts", file), "utf8");
+
+/** The marker on this deployment's export line. */
+export function exportMarker(deploymentId: string): string {
+  return `xen-coreos:${deploymentId}`;
+}
+
 export interface NfsExportSpec {
-  /** Marker identifying this stack's export line, e.g. `xen-coreos:lab`. */
-  marker: string;
+  /** The deployment's random id (see program.ts). */
+  deploymentId: string;
+  /** The marker versions before deployment ids wrote (`xen-coreos:<stack>`), replaced once. */
+  legacyMarker?: string;
   exportPath: string;
   /** Clients allowed to mount: the cluster network, e.g. 10.50.0.0/24. */
   clients: string;
@@ -20,42 +33,34 @@ export interface NfsExportSpec {
   exportsFile?: string;
 }
 
-/** Adds (or rewrites) this stack's export line, creates the shared tree, re-exports. */
+/** Adds (or rewrites) this deployment's export line, claims the export, creates the shared tree, re-exports. */
 export function renderNfsExportScript(spec: NfsExportSpec): string {
-  return [
-    `# xen-coreos: NFS export ${spec.exportPath} for ${spec.clients}`,
-    shellAssign("marker", spec.marker),
-    shellAssign("export_path", spec.exportPath),
-    shellAssign("export_line", `${spec.exportPath} ${spec.clients}(${spec.exportOptions.join(",")}) # ${spec.marker}`),
-    shellAssign("exports_file", spec.exportsFile ?? "/etc/exports"),
-    "set -eu",
-    ...SHARED_TREE.map((dir) => `mkdir -p "$export_path"/${dir}`),
-    'touch "$exports_file"',
-    'tmp=$(mktemp "$exports_file.XXXXXX")',
-    // Keep every line that does not end in exactly our marker (lab must not match lab2).
-    'awk -v m=" # $marker" \'length($0) < length(m) || substr($0, length($0) - length(m) + 1) != m\' "$exports_file" >"$tmp"',
-    "printf '%s\\n' \"$export_line\" >>\"$tmp\"",
-    'chmod 0644 "$tmp"',
-    'mv "$tmp" "$exports_file"',
-    "exportfs -ra",
-    "",
-  ].join("\n");
+  const marker = exportMarker(spec.deploymentId);
+  return scriptWithHeader(body("export.sh"), {
+    title: `NFS export ${spec.exportPath} for ${spec.clients}`,
+    what: "NFS export $export_path",
+    params: [
+      ["marker", marker],
+      ["deployment", spec.deploymentId],
+      ["legacy_marker", spec.legacyMarker ?? ""],
+      ["export_path", spec.exportPath],
+      ["export_line", `${spec.exportPath} ${spec.clients}(${spec.exportOptions.join(",")}) # ${marker}`],
+      ["exports_file", spec.exportsFile ?? "/etc/exports"],
+      ["shared_tree", SHARED_TREE.join(" ")],
+    ],
+  });
 }
 
-/** Removes this stack's export line and re-exports. Leaves every file on the share in place. */
-export function renderNfsUnexportScript(spec: Pick<NfsExportSpec, "marker" | "exportsFile">): string {
-  return [
-    "# xen-coreos: remove the NFS export (the data on the share is kept)",
-    shellAssign("marker", spec.marker),
-    shellAssign("exports_file", spec.exportsFile ?? "/etc/exports"),
-    "set -eu",
-    '[ -f "$exports_file" ] || exit 0',
-    'tmp=$(mktemp "$exports_file.XXXXXX")',
-    // Keep every line that does not end in exactly our marker (lab must not match lab2).
-    'awk -v m=" # $marker" \'length($0) < length(m) || substr($0, length($0) - length(m) + 1) != m\' "$exports_file" >"$tmp"',
-    'chmod 0644 "$tmp"',
-    'mv "$tmp" "$exports_file"',
-    "exportfs -ra",
-    "",
-  ].join("\n");
+/** Removes this deployment's export line, releases the export, re-exports. Leaves every file on the share in place. */
+export function renderNfsUnexportScript(spec: Pick<NfsExportSpec, "deploymentId" | "exportPath" | "exportsFile">): string {
+  return scriptWithHeader(body("unexport.sh"), {
+    title: "remove the NFS export (the data on the share is kept)",
+    what: "NFS export $export_path",
+    params: [
+      ["marker", exportMarker(spec.deploymentId)],
+      ["deployment", spec.deploymentId],
+      ["export_path", spec.exportPath],
+      ["exports_file", spec.exportsFile ?? "/etc/exports"],
+    ],
+  });
 }

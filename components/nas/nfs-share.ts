@@ -22,7 +22,9 @@ export interface NfsShareArgs {
   managedConnection?: command.types.input.remote.ConnectionArgs;
   /** Export options on a managed NAS. Defaults to [rw, sync, no_subtree_check]. */
   exportOptions?: string[];
-  /** Stack name, part of the marker on the managed export line. */
+  /** The deployment's random id: the managed export line's marker and the export's owner. */
+  deploymentId: pulumi.Input<string>;
+  /** Stack name: the marker older versions wrote on the export line (replaced once). */
   stack: string;
 }
 
@@ -49,16 +51,17 @@ export class NfsShare extends pulumi.ComponentResource {
     this.mountUnit = pathToUnitName(this.mountPoint);
     this.managed = args.managedConnection !== undefined;
     if (args.managedConnection) {
-      const spec = {
-        marker: `xen-coreos:${args.stack}`,
+      const spec = pulumi.output(args.deploymentId).apply((deploymentId) => ({
+        deploymentId,
+        legacyMarker: `xen-coreos:${args.stack}`,
         exportPath: args.exportPath,
         clients: args.clients,
         exportOptions: args.exportOptions ?? ["rw", "sync", "no_subtree_check"],
-      };
-      const script = renderNfsExportScript(spec);
+      }));
+      const script = spec.apply(renderNfsExportScript);
       new command.remote.Command(
         `${name}-export`,
-        { connection: args.managedConnection, create: script, update: script, delete: renderNfsUnexportScript(spec) },
+        { connection: args.managedConnection, create: script, update: script, delete: spec.apply(renderNfsUnexportScript) },
         { parent: this },
       );
     }

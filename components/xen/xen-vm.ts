@@ -1,12 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { renderVmConvergeScript, renderVmDeleteScript } from "./xe-scripts";
+import * as random from "@pulumi/random";
+import { renderNodeHaltScript, renderVmConvergeScript, renderVmDeleteScript, vmConvergeInput, vmMarker } from "./xe-scripts";
 
 export interface XenVmArgs {
   /** SSH connection to the XenServer host (root, key as a secret). */
   connection: command.types.input.remote.ConnectionArgs;
-  /** Marker stored in the VM's other-config, unique per stack/cluster/node (e.g. `lab/web/coreos1`). */
-  marker: string;
+  /** SSH connection to the node itself (user core): the halt request before an in-place change. */
+  nodeConnection: command.types.input.remote.ConnectionArgs;
+  /** The deployment's id (random, kept in the stack's state): part of the VM's marker. */
+  deploymentId: pulumi.Input<string>;
+  /** Cluster name (e.g. lab). */
+  clusterName: string;
+  /**
+   * The marker versions before deployment ids wrote (`<stack>/<cluster>/<node>`): an update
+   * takes such a VM over once. Also what identifies the node among the replace triggers.
+   */
+  legacyMarker: string;
   /** VM name-label and hostname (e.g. coreos1). */
   nodeName: string;
   /** name-label of the template (e.g. CoreOS). */
@@ -25,16 +35,26 @@ export interface XenVmArgs {
   memoryMiB: number;
   /** System disk size in GiB; can grow in place, never shrink. */
   diskGiB: number;
+  /** Seconds to wait for the node to halt before an in-place change. Defaults to 300. */
+  haltTimeoutSeconds?: number;
+  /** After that wait, power the VM off hard instead of failing. Defaults to false. */
+  hardPowerOff?: boolean;
 }
 
 /**
  * One cluster node's VM, driven by `xe` on the XenServer host over SSH.
  *
- * Create and update run the same idempotent converge script: vCPU, memory, disk growth
- * and a new config drive are applied in place (clean shutdown, set, start: the node keeps
- * its etcd data and identity, and re-reads its cloud-config on that boot). A new
- * template, network or storage repository cannot be applied to a VM and replaces it.
- * Delete shuts down and uninstalls; a VM already gone is success.
+ * Create and update run the same idempotent converge script. vCPU, memory, disk growth and
+ * a new config drive are applied in place while the VM is halted: first the node is asked
+ * over SSH to power itself off (a clean `xe vm-shutdown` needs a guest agent that 6.5-era
+ * hosts refuse to do without), then the converge script waits for xapi to see it halted,
+ * applies, and starts it; the node keeps its etcd data and identity and re-reads its
+ * cloud-config on that boot.
+ *
+ * A new template, network or storage repository cannot be applied to a VM and replaces
+ * it. The VM's marker holds an instance id that changes with exactly those settings, and
+ * the old VM is deleted before the new one is made (same name and address): the new VM can
+ * never adopt the old one, and a delete removes only the one VM its marker names.
  */
 export class XenVm extends pulumi.ComponentResource {
   /** The VM's uuid on the XenServer host. */
@@ -42,32 +62,57 @@ export class XenVm extends pulumi.ComponentResource {
 
   constructor(name: string, args: XenVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("xencoreos:xen:XenVm", name, {}, opts);
-    const script = pulumi.output(args.isoName).apply((isoName) =>
-      renderVmConvergeScript({
-        marker: args.marker,
-        nameLabel: args.nodeName,
-        template: args.template,
-        storageRepository: args.storageRepository,
-        network: args.network,
-        isoName,
-        vcpus: args.vcpus,
-        memoryMiB: args.memoryMiB,
-        diskGiB: args.diskGiB,
-      }),
+    // What only a new VM can take: a change of these gives a new instance id, so a new marker.
+    const replaceTriggers = [args.legacyMarker, args.template, args.storageRepository, args.network];
+    const instance = new random.RandomId(
+      `${name}-instance`,
+      { byteLength: 4, keepers: { template: args.template, storageRepository: args.storageRepository, network: args.network } },
+      { parent: this },
+    );
+    const marker = pulumi
+      .all([args.deploymentId, instance.hex])
+      .apply(([deployment, id]) => vmMarker({ deployment, cluster: args.clusterName, node: args.nodeName, instance: id }));
+    const spec = pulumi.output(args.isoName).apply((isoName) => ({
+      nameLabel: args.nodeName,
+      template: args.template,
+      storageRepository: args.storageRepository,
+      network: args.network,
+      isoName,
+      vcpus: args.vcpus,
+      memoryMiB: args.memoryMiB,
+      diskGiB: args.diskGiB,
+      haltTimeoutSeconds: args.haltTimeoutSeconds,
+      hardPowerOff: args.hardPowerOff,
+    }));
+
+    // Runs only on update (no create: a node that does not exist yet has nothing to halt), when
+    // what needs a halted VM changes; the converge below waits for the halt.
+    const haltRequest = new command.remote.Command(
+      `${name}-halt`,
+      {
+        connection: args.nodeConnection,
+        update: pulumi.output(args.configDriveVdi).apply((drive) =>
+          renderNodeHaltScript({ nameLabel: args.nodeName, vcpus: args.vcpus, memoryMiB: args.memoryMiB, diskGiB: args.diskGiB, configDriveVdi: drive }),
+        ),
+        logging: "stderr",
+      },
+      { parent: this },
     );
     const vm = new command.remote.Command(
       `${name}-vm`,
       {
         connection: args.connection,
-        create: script,
-        update: script,
-        // The drive's uuid: a new drive is an update (swapped in with a reboot), not a new VM.
-        stdin: args.configDriveVdi,
-        delete: renderVmDeleteScript({ marker: args.marker, nameLabel: args.nodeName }),
-        // What a VM cannot take in place; `replaceOnChanges` makes a change here a replacement.
-        triggers: [args.marker, args.template, args.storageRepository, args.network],
+        create: spec.apply((s) => renderVmConvergeScript(s)),
+        // An update may meet a VM made before deployment ids: take it over once (a create never does).
+        update: spec.apply((s) => renderVmConvergeScript({ ...s, legacyMarker: args.legacyMarker })),
+        // The drive's uuid (a new drive is an update, swapped in with a reboot, not a new VM)
+        // and the marker (a new instance id comes only with a replacement, see triggers).
+        stdin: pulumi.all([args.configDriveVdi, marker]).apply(([drive, m]) => vmConvergeInput(drive, m)),
+        delete: marker.apply((m) => renderVmDeleteScript({ marker: m, nameLabel: args.nodeName })),
+        triggers: replaceTriggers,
       },
-      { parent: this, replaceOnChanges: ["triggers"] },
+      // The old VM goes first: the new one has the same name and static address.
+      { parent: this, dependsOn: [haltRequest], replaceOnChanges: ["triggers"], deleteBeforeReplace: true },
     );
     this.uuid = vm.stdout.apply((out) => out.trim().split("\n").pop() ?? "");
     this.registerOutputs({ uuid: this.uuid });

@@ -1,7 +1,7 @@
 /** Growing the lab cluster 3 → 5 under mocks: the bootstrap nodes and the token stay as they were. */
 import * as pulumi from "@pulumi/pulumi";
 import { labRaw } from "../fixtures/settings";
-import { ResourceRecorder, setStackConfig, valueOf } from "../support/mocks";
+import { ResourceRecorder, driveText, setStackConfig, valueOf } from "../support/mocks";
 
 async function run(mutate: (raw: any) => void) {
   const recorder = new ResourceRecorder();
@@ -43,11 +43,11 @@ describe("growing a running cluster", () => {
   });
 
   it("boots a joining node with initial-cluster-state=existing and the members before it, without discovery", () => {
-    const four: string = five.named("lab-coreos4-config-drive-vdi").inputs.stdin;
+    const four: string = driveText(five.named("lab-coreos4-config-drive-vdi").inputs.stdin);
     expect(four).toContain("initial-cluster: coreos1=http://10.50.0.101:2380,coreos2=http://10.50.0.102:2380,coreos3=http://10.50.0.103:2380,coreos4=http://10.50.0.104:2380\n");
     expect(four).toContain("initial-cluster-state: existing\n");
     expect(four).not.toMatch(/^\s+discovery:/m);
-    expect(five.named("lab-coreos5-config-drive-vdi").inputs.stdin).toContain(",coreos5=http://10.50.0.105:2380\n");
+    expect(driveText(five.named("lab-coreos5-config-drive-vdi").inputs.stdin)).toContain(",coreos5=http://10.50.0.105:2380\n");
   });
 
   it("adds each joining node with etcdctl member add through a bootstrap node", () => {

@@ -1,7 +1,7 @@
 /** The production example under mocks: two clusters, a managed NAS, separate keys. */
 import * as pulumi from "@pulumi/pulumi";
 import { stackRawSettings } from "../fixtures/settings";
-import { ResourceRecorder, setStackConfig, valueOf } from "../support/mocks";
+import { ResourceRecorder, driveText, hexFor, setStackConfig, valueOf } from "../support/mocks";
 
 const recorder = new ResourceRecorder();
 let outputs: any;
@@ -25,15 +25,16 @@ describe("the production program", () => {
   it("gives db nodes their memory and role", () => {
     const script: string = recorder.named("db-db2-vm").inputs.create;
     expect(script).toContain("vcpus=2\nmemory_bytes=8589934592\ndisk_bytes=42949672960\n");
-    expect(recorder.named("db-db2-config-drive-vdi").inputs.stdin).toContain("metadata: cluster=db,role=db\n");
-    expect(recorder.named("web-web7-config-drive-vdi").inputs.stdin).toContain("metadata: cluster=web,role=web\n");
+    expect(driveText(recorder.named("db-db2-config-drive-vdi").inputs.stdin)).toContain("metadata: cluster=db,role=db\n");
+    expect(driveText(recorder.named("web-web7-config-drive-vdi").inputs.stdin)).toContain("metadata: cluster=web,role=web\n");
   });
 
   it("uses the XenServer key for xe and the NAS key for the managed export", () => {
     expect(recorder.named("web-web1-vm").inputs.connection.privateKey).toBe("XEN-KEY");
     const exportCmd = recorder.named("share-export");
     expect(exportCmd.inputs.connection).toMatchObject({ host: "10.60.0.200", user: "root", privateKey: "NAS-KEY" });
-    expect(exportCmd.inputs.create).toContain("export_line='/srv/nfs/hosting 10.60.0.0/24(rw,sync,no_subtree_check) # xen-coreos:production'");
+    expect(exportCmd.inputs.create).toContain(`export_line='/srv/nfs/hosting 10.60.0.0/24(rw,sync,no_subtree_check) # xen-coreos:${hexFor("deployment")}'`);
+    expect(exportCmd.inputs.create).toContain("legacy_marker=xen-coreos:production\n");
     expect(exportCmd.inputs.delete).not.toMatch(/\brm\b/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { labRaw } from "../fixtures/settings";
-import { ResourceRecorder, setStackConfig, uuidFor, valueOf } from "../support/mocks";
+import { ResourceRecorder, hexFor, setStackConfig, uuidFor, valueOf } from "../support/mocks";
 
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST-ONLY-KEY-MATERIAL\n-----END OPENSSH PRIVATE KEY-----\n";
 const recorder = new ResourceRecorder();
@@ -33,10 +33,12 @@ describe("the lab program", () => {
     expect(count("xencoreos:nas:NfsShare")).toBe(1);
     // The lab NAS is an appliance: nothing is run on it.
     expect(recorder.resources.filter((r) => r.name.startsWith("share-"))).toEqual([]);
+    // Per node: its config drive, its VM's converge command and the node's halt request.
     const clusterLayer = recorder.byType("command:remote:Command").filter((r) => r.name === "iso-library-ensure" || r.name.startsWith("lab-coreos"));
-    expect(clusterLayer).toHaveLength(1 + 3 + 3);
+    expect(clusterLayer).toHaveLength(1 + 3 * 3);
     expect(count("command:local:Command")).toBe(1);
-    expect(count("random:index/randomId:RandomId")).toBe(1);
+    // The deployment id, the token's bootstrap id and one instance id per VM.
+    expect(count("random:index/randomId:RandomId")).toBe(1 + 1 + 3);
   });
 
   it("names children after their parents and nests them", () => {
@@ -60,12 +62,18 @@ describe("the lab program", () => {
   it("creates each VM with its node's settings and attaches that node's config drive (a VM depends on its media)", () => {
     for (const node of ["coreos1", "coreos2", "coreos3"]) {
       const script: string = recorder.named(`lab-${node}-vm`).inputs.create;
-      expect(script).toContain(`marker=lab/lab/${node}\n`);
       expect(script).toContain(`name_label=${node}\n`);
+      expect(script).toContain("legacy_marker=''\n");
       expect(script).toContain("vcpus=1\nmemory_bytes=1073741824\ndisk_bytes=8589934592\n");
-      expect(recorder.named(`lab-${node}-vm`).inputs.stdin).toBe(uuidFor(`lab-${node}-config-drive-vdi`));
-      expect(recorder.named(`lab-${node}-vm`).inputs.update).toBe(script);
+      // The marker: this deployment's id, the cluster, the node, this VM's instance id.
+      const marker = `${hexFor("deployment")}/lab/${node}/${hexFor(`lab-${node}-instance`)}`;
+      expect(recorder.named(`lab-${node}-vm`).inputs.stdin).toBe(`${uuidFor(`lab-${node}-config-drive-vdi`)}\n${marker}\n`);
+      // An update may take over a VM an older version marked <stack>/<cluster>/<node>; a create never does.
+      expect(recorder.named(`lab-${node}-vm`).inputs.update).toBe(script.replace("legacy_marker=''\n", `legacy_marker=lab/lab/${node}\n`));
+      expect(recorder.named(`lab-${node}-vm`).inputs.delete).toContain(`marker=${marker}\n`);
       expect(recorder.named(`lab-${node}-vm`).inputs.delete).toContain("xe vm-uninstall");
+      // The instance id changes exactly with what only a new VM can take.
+      expect(Object.keys(recorder.named(`lab-${node}-instance`).inputs.keepers).sort()).toEqual(["network", "storageRepository", "template"]);
     }
   });
 
@@ -75,9 +83,13 @@ describe("the lab program", () => {
     for (const [node, ip] of [["coreos1", "10.50.0.101"], ["coreos3", "10.50.0.103"]]) {
       const drive = recorder.named(`lab-${node}-config-drive-vdi`);
       expect(drive.secretPaths).toContain("stdin");
-      expect(drive.inputs.stdin).toContain(`hostname: ${node}\n`);
-      expect(drive.inputs.stdin).toContain(`discovery: ${token}\n`);
-      expect(drive.inputs.stdin).toContain(`public-ip: ${ip}\n`);
+      // The config-2 image, base64-encoded: its user_data holds the node's cloud-config.
+      const image = Buffer.from(drive.inputs.stdin, "base64").toString("latin1");
+      expect(image).toContain("config-2");
+      expect(image).toContain(`hostname: ${node}\n`);
+      expect(image).toContain(`discovery: ${token}\n`);
+      expect(image).toContain(`public-ip: ${ip}\n`);
+      expect(drive.inputs.create).toContain(`marker=${hexFor("deployment")}/lab/${node}/`);
       // What previews show is the redacted copy.
       expect(JSON.stringify(drive.inputs.triggers)).not.toContain(token);
       expect(JSON.stringify(drive.inputs.triggers)).toContain("<discovery URL: secret");

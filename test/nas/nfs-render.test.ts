@@ -26,7 +26,7 @@ beforeEach(() => {
   fs.mkdirSync(path.join(dir, "bin"));
   fs.writeFileSync(path.join(dir, "bin", "exportfs"), `#!/bin/sh\necho "exportfs $*" >>"${dir}/exportfs.log"\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(dir, "exports"), "/srv/other 192.168.1.0/24(ro) # someone else's\n");
-  spec = { marker: "xen-coreos:lab", exportPath: path.join(dir, "share"), clients: "10.50.0.0/24", exportOptions: ["rw", "sync", "no_subtree_check"], exportsFile: path.join(dir, "exports") };
+  spec = { deploymentId: "0123456789abcdef", exportPath: path.join(dir, "share"), clients: "10.50.0.0/24", exportOptions: ["rw", "sync", "no_subtree_check"], exportsFile: path.join(dir, "exports") };
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -41,7 +41,8 @@ describe("managed NFS export", () => {
 
   it("adds one line for the cluster network, creates the shared tree, re-exports", () => {
     expect(run(renderNfsExportScript(spec)).status).toBe(0);
-    expect(exportsText()).toBe(`/srv/other 192.168.1.0/24(ro) # someone else's\n${spec.exportPath} 10.50.0.0/24(rw,sync,no_subtree_check) # xen-coreos:lab\n`);
+    expect(exportsText()).toBe(`/srv/other 192.168.1.0/24(ro) # someone else's\n${spec.exportPath} 10.50.0.0/24(rw,sync,no_subtree_check) # xen-coreos:0123456789abcdef\n`);
+    expect(fs.readFileSync(path.join(spec.exportPath, ".xen-coreos-deployment"), "utf8")).toBe("0123456789abcdef\n");
     for (const sub of SHARED_TREE) expect(fs.statSync(path.join(spec.exportPath, sub)).isDirectory()).toBe(true);
     expect(fs.readFileSync(path.join(dir, "exportfs.log"), "utf8")).toBe("exportfs -ra\n");
   });
@@ -49,15 +50,43 @@ describe("managed NFS export", () => {
   it("re-running rewrites its own line instead of adding another", () => {
     run(renderNfsExportScript(spec));
     run(renderNfsExportScript({ ...spec, exportOptions: ["rw", "async"] }));
-    expect(exportsText().match(/xen-coreos:lab/g)).toHaveLength(1);
-    expect(exportsText()).toContain("10.50.0.0/24(rw,async) # xen-coreos:lab");
+    expect(exportsText().match(/xen-coreos:0123456789abcdef/g)).toHaveLength(1);
+    expect(exportsText()).toContain("10.50.0.0/24(rw,async) # xen-coreos:0123456789abcdef");
   });
 
-  it("another stack's line with a longer name is left alone", () => {
-    fs.appendFileSync(path.join(dir, "exports"), "/srv/lab2 10.51.0.0/24(rw) # xen-coreos:lab2\n");
+  it("another deployment's line whose marker merely ends like ours is left alone", () => {
+    fs.appendFileSync(path.join(dir, "exports"), "/srv/lab2 10.51.0.0/24(rw) # xen-coreos:ff0123456789abcdef\n");
     run(renderNfsExportScript(spec));
     run(renderNfsUnexportScript(spec));
-    expect(exportsText()).toBe("/srv/other 192.168.1.0/24(ro) # someone else's\n/srv/lab2 10.51.0.0/24(rw) # xen-coreos:lab2\n");
+    expect(exportsText()).toBe("/srv/other 192.168.1.0/24(ro) # someone else's\n/srv/lab2 10.51.0.0/24(rw) # xen-coreos:ff0123456789abcdef\n");
+  });
+
+  it("a second deployment (same stack name, other project or backend) on the same export is refused and writes nothing", () => {
+    expect(run(renderNfsExportScript({ ...spec, legacyMarker: "xen-coreos:lab" })).status).toBe(0);
+    fs.writeFileSync(path.join(spec.exportPath, "nginx", "conf.d", "site.conf"), "first deployment's file\n");
+    const before = exportsText();
+    const other = run(renderNfsExportScript({ ...spec, deploymentId: "fedcba9876543210", legacyMarker: "xen-coreos:lab" }));
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain(`xen-coreos: NFS export ${spec.exportPath}: ${spec.exportPath} is in use by another xen-coreos deployment (0123456789abcdef`);
+    expect(exportsText()).toBe(before);
+    // Its teardown touches neither the first deployment's line nor its claim.
+    expect(run(renderNfsUnexportScript({ ...spec, deploymentId: "fedcba9876543210" })).status).toBe(0);
+    expect(exportsText()).toBe(before);
+    expect(fs.readFileSync(path.join(spec.exportPath, ".xen-coreos-deployment"), "utf8")).toBe("0123456789abcdef\n");
+    expect(fs.readFileSync(path.join(spec.exportPath, "nginx", "conf.d", "site.conf"), "utf8")).toBe("first deployment's file\n");
+  });
+
+  it("an export an older version managed (marker xen-coreos:<stack>, no owner yet) is taken over once", () => {
+    fs.appendFileSync(path.join(dir, "exports"), `${spec.exportPath} 10.50.0.0/24(rw) # xen-coreos:lab\n`);
+    expect(run(renderNfsExportScript({ ...spec, legacyMarker: "xen-coreos:lab" })).status).toBe(0);
+    expect(exportsText()).toBe(`/srv/other 192.168.1.0/24(ro) # someone else's\n${spec.exportPath} 10.50.0.0/24(rw,sync,no_subtree_check) # xen-coreos:0123456789abcdef\n`);
+  });
+
+  it("after a teardown the export is free for the next deployment", () => {
+    run(renderNfsExportScript(spec));
+    run(renderNfsUnexportScript(spec));
+    expect(fs.readFileSync(path.join(spec.exportPath, ".xen-coreos-deployment"), "utf8")).toBe("");
+    expect(run(renderNfsExportScript({ ...spec, deploymentId: "fedcba9876543210" })).status).toBe(0);
   });
 
   it("teardown removes the export line and keeps every file on the share", () => {

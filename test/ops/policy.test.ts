@@ -147,7 +147,7 @@ function vmResource(memoryMiB: number, diskGiB: number, vcpus = 1): Fabricated {
     raw: {
       connection: connection("192.168.2.105"),
       create: renderVmConvergeScript({
-        marker: "lab/lab/coreos1", nameLabel: "coreos1", template: "CoreOS", storageRepository: "Local storage", network: "Pool-wide network associated with eth0",
+        nameLabel: "coreos1", template: "CoreOS", storageRepository: "Local storage", network: "Pool-wide network associated with eth0",
         isoName: "coreos_production_iso_image.iso", vcpus, memoryMiB, diskGiB,
       }),
     },
@@ -500,7 +500,7 @@ describeWithCli("the policy pack under `pulumi preview --policy-pack policy/anal
       const vm = (name: string, memoryMiB: number, diskGiB: number) =>
         new command.remote.Command(`${name}-vm`, {
           connection: conn,
-          create: renderVmConvergeScript({ marker: `bad/${name}`, nameLabel: name, template: "CoreOS", storageRepository: "sr", network: "net", isoName: "iso", vcpus: 1, memoryMiB, diskGiB }),
+          create: renderVmConvergeScript({ nameLabel: name, template: "CoreOS", storageRepository: "sr", network: "net", isoName: "iso", vcpus: 1, memoryMiB, diskGiB }),
         }, { parent: component("xencoreos:xen:XenVm", name) });
       vm("roomy", 1024, 8);
       vm("tiny", 512, 4);

@@ -49,7 +49,7 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
         state.stderr = "";
         break;
       case "random:index/randomId:RandomId":
-        state.hex = crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 16);
+        state.hex = hexFor(args.name);
         state.b64Std = Buffer.from(state.hex, "hex").toString("base64");
         break;
       case "random:index/randomPassword:RandomPassword":
@@ -108,6 +108,19 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
 }
 
 /** A stable fake uuid per resource name. */
+/**
+ * The text inside a config drive's standard input (a base64 config-2 image): the image
+ * stores user_data uncompressed, so the cloud-config's text is there as is.
+ */
+export function driveText(stdin: string): string {
+  return Buffer.from(stdin, "base64").toString("utf8");
+}
+
+/** The hex a mocked RandomId of this name gets. */
+export function hexFor(name: string): string {
+  return crypto.createHash("sha256").update(name).digest("hex").slice(0, 16);
+}
+
 export function uuidFor(name: string): string {
   const h = crypto.createHash("sha1").update(name).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;

@@ -13,8 +13,10 @@ import {
   renderIsoRepositoryScript,
   renderVmConvergeScript,
   renderVmDeleteScript,
+  vmConvergeInput,
   VmSpec,
 } from "../../components/xen/xe-scripts";
+import { buildUserDataImage, encodeForStdin, imageSha256, paddedSize } from "../../components/xen/config-drive-image";
 import { describeWith } from "../support/prereq";
 
 const XE_BIN = path.join(__dirname, "..", "sandbox", "bin");
@@ -41,12 +43,15 @@ function calls(): string[][] {
 
 const lastLine = (s: string) => s.trim().split("\n").pop()!;
 
-type VmWithDrive = VmSpec & { configDriveVdi: string };
+/** What the node does when XenVm's halt request reaches it: it powers itself off (the xe double's guest hook). */
+const guestPowerOff = (name = "coreos1") => xe("xe-double-guest", `name-label=${name}`, "action=poweroff");
 
-/** Runs the converge script with the config drive's uuid on standard input, as XenVm does. */
+type VmWithDrive = VmSpec & { configDriveVdi: string; marker: string };
+
+/** Runs the converge script with the config drive's uuid and the marker on standard input, as XenVm does. */
 function converge(spec: VmWithDrive, opts: { env?: Record<string, string> } = {}): Run {
-  const { configDriveVdi, ...vm } = spec;
-  return sh(renderVmConvergeScript(vm), { ...opts, stdin: `${configDriveVdi}\n` });
+  const { configDriveVdi, marker, ...vm } = spec;
+  return sh(renderVmConvergeScript(vm), { ...opts, stdin: vmConvergeInput(configDriveVdi, marker) });
 }
 
 function vmSpec(overrides: Partial<VmWithDrive> = {}): VmWithDrive {
@@ -65,7 +70,19 @@ function vmSpec(overrides: Partial<VmWithDrive> = {}): VmWithDrive {
   };
 }
 
-const DRIVE = (marker: string) => ({ marker, nameLabel: "coreos1 config-2 (xen-coreos)", storageRepository: "Local storage", guestAgentDir: "/nonexistent" });
+/** A config drive's create script and its standard input, as ConfigDrive builds them from a cloud-config. */
+function driveCreate(marker: string, userData: string): { script: string; stdin: string } {
+  const image = buildUserDataImage(userData);
+  return {
+    script: renderConfigDriveCreateScript({ ...DRIVE(marker), imageBytes: image.length, imageSha256: imageSha256(image), vdiBytes: paddedSize(image.length) }),
+    stdin: userData === "" ? "" : encodeForStdin(image),
+  };
+}
+const DRIVE = (marker: string) => ({ marker, nameLabel: "coreos1 config-2 (xen-coreos)", storageRepository: "Local storage" });
+const createDrive = (marker: string, userData: string, opts: { env?: Record<string, string> } = {}) => {
+  const d = driveCreate(marker, userData);
+  return sh(d.script, { ...opts, stdin: d.stdin });
+};
 
 /** ISO library with the install ISO, and one config drive: what a VM needs before it is created. */
 function prepareHost(): { drive: string } {
@@ -74,7 +91,7 @@ function prepareHost(): { drive: string } {
   const iso = sh(renderIsoRepositoryScript({ name: "ISOS", location: path.join(dir, "isos"), isoName: "coreos_production_iso_image.iso" }));
   expect(iso.stderr).toBe("");
   expect(iso.status).toBe(0);
-  const drive = sh(renderConfigDriveCreateScript(DRIVE("lab/lab/coreos1/aaaa")), { stdin: "#cloud-config\nhostname: coreos1\n" });
+  const drive = createDrive("lab/lab/coreos1/aaaa", "#cloud-config\nhostname: coreos1\n");
   expect(drive.status).toBe(0);
   return { drive: lastLine(drive.stdout) };
 }
@@ -84,7 +101,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe double", () => {
+describeWith(["openssl", "base64"], "checks the config-2 image on the host")("xe scripts against the xe double", () => {
   it("the ISO library is created once, scanned, and must hold the install ISO", () => {
     const spec = { name: "ISOS", location: path.join(dir, "isos"), isoName: "coreos_production_iso_image.iso" };
     const missing = sh(renderIsoRepositoryScript(spec));
@@ -100,7 +117,7 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
 
   it("a config drive is a config-2 ISO in a marked VDI; re-running finds it; delete removes it and tolerates it gone", () => {
     prepareHost();
-    const again = sh(renderConfigDriveCreateScript(DRIVE("lab/lab/coreos1/aaaa")), { stdin: "#cloud-config\n" });
+    const again = createDrive("lab/lab/coreos1/aaaa", "#cloud-config\n");
     const vdis = xe("vdi-list", "other-config:xen-coreos-config-drive=lab/lab/coreos1/aaaa", "--minimal");
     expect(vdis.split(",")).toHaveLength(1);
     expect(lastLine(again.stdout)).toBe(vdis);
@@ -112,10 +129,10 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
     expect(gone.stderr).toContain("already gone");
   });
 
-  it("an empty cloud-config is refused and leaves no VDI", () => {
-    const r = sh(renderConfigDriveCreateScript(DRIVE("lab/lab/coreos1/bbbb")), { stdin: "" });
+  it("an image cut short on standard input is refused and leaves no VDI", () => {
+    const r = createDrive("lab/lab/coreos1/bbbb", "");
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("empty cloud-config on standard input");
+    expect(r.stderr).toMatch(/config-2 image arrived with 0 bytes, expected \d+/);
     expect(xe("vdi-list", "other-config:xen-coreos-config-drive=lab/lab/coreos1/bbbb", "--minimal")).toBe("");
   });
 
@@ -148,21 +165,23 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
     expect(writes).toEqual([]);
   });
 
-  it("a memory change is applied in place: clean shutdown, set, start; the VM keeps its uuid", () => {
+  it("a memory change is applied in place once the node has powered itself off: set, start; the VM keeps its uuid", () => {
     const { drive } = prepareHost();
     const vm = lastLine(converge(vmSpec({ configDriveVdi: drive })).stdout);
+    guestPowerOff();
     const before = calls().length;
     const r = converge(vmSpec({ configDriveVdi: drive, memoryMiB: 2048 }));
     expect(r.status).toBe(0);
     expect(lastLine(r.stdout)).toBe(vm);
     const writes = calls().slice(before).filter((c) => !/-(list|param-get)$/.test(c[0])).map((c) => c[0]);
-    expect(writes).toEqual(["vm-shutdown", "vm-memory-limits-set", "vm-start"]);
+    expect(writes).toEqual(["vm-memory-limits-set", "vm-start"]);
     expect(xe("vm-param-get", `uuid=${vm}`, "param-name=memory-dynamic-max")).toBe(String(2048 * 1024 * 1024));
   });
 
   it("fewer vCPUs lowers VCPUs-at-startup before VCPUs-max", () => {
     const { drive } = prepareHost();
     converge(vmSpec({ configDriveVdi: drive, vcpus: 4 }));
+    guestPowerOff();
     const before = calls().length;
     expect(converge(vmSpec({ configDriveVdi: drive, vcpus: 2 })).status).toBe(0);
     const sets = calls().slice(before).filter((c) => c[0] === "vm-param-set").map((c) => c[2]);
@@ -172,7 +191,8 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
   it("a new config drive is swapped in with a reboot", () => {
     const { drive } = prepareHost();
     const vm = lastLine(converge(vmSpec({ configDriveVdi: drive })).stdout);
-    const next = lastLine(sh(renderConfigDriveCreateScript(DRIVE("lab/lab/coreos1/cccc")), { stdin: "#cloud-config\nhostname: new\n" }).stdout);
+    const next = lastLine(createDrive("lab/lab/coreos1/cccc", "#cloud-config\nhostname: new\n").stdout);
+    guestPowerOff();
     expect(converge(vmSpec({ configDriveVdi: next })).status).toBe(0);
     expect(xe("vbd-list", `vm-uuid=${vm}`, "userdevice=1", "params=vdi-uuid", "--minimal")).toBe(next);
     expect(xe("vm-param-get", `uuid=${vm}`, "param-name=power-state")).toBe("running");
@@ -189,6 +209,95 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("xen-coreos: node coreos1: the system disk is 10737418240 bytes, larger than diskGiB asks (8589934592): a disk cannot shrink.");
     expect(calls().slice(before).filter((c) => !/-(list|param-get)$/.test(c[0]))).toEqual([]);
+  });
+
+  it("a shrink refused after the node halted for it starts the node again", () => {
+    const { drive } = prepareHost();
+    const vm = lastLine(converge(vmSpec({ configDriveVdi: drive, diskGiB: 10 })).stdout);
+    guestPowerOff();
+    const r = converge(vmSpec({ configDriveVdi: drive, diskGiB: 8 }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("a disk cannot shrink");
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=power-state")).toBe("running");
+  });
+
+  it("a running node without the guest agent: xapi refuses a clean shutdown, so converge never asks for one", () => {
+    const { drive } = prepareHost();
+    const vm = lastLine(converge(vmSpec({ configDriveVdi: drive })).stdout);
+    // The rule the double keeps (XenServer 6.5's xapi): clean shutdown needs the agent.
+    const clean = spawnSync(path.join(XE_BIN, "xe"), ["vm-shutdown", `uuid=${vm}`], { encoding: "utf8", env: { ...process.env, XE_STATE: path.join(dir, "state.json") } });
+    expect(clean.status).toBe(1);
+    expect(clean.stderr).toContain("You attempted an operation which needs the cooperative shutdown feature on a VM which lacks it.");
+    // The node never powers off: converge waits its bounded time, then fails naming the fix, and changes nothing.
+    const before = calls().length;
+    const r = converge(vmSpec({ configDriveVdi: drive, memoryMiB: 2048, haltTimeoutSeconds: 2 }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("xen-coreos: node coreos1: the VM is still running 2s after the node was asked to power off");
+    expect(r.stderr).toContain("xen-coreos:xenserver.hardPowerOff");
+    expect(calls().slice(before).map((c) => c[0]).filter((c) => !/-(list|param-get)$/.test(c))).toEqual([]);
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=memory-static-max")).toBe(String(1024 * 1024 * 1024));
+  });
+
+  it("with hardPowerOff, a node that does not halt in time is powered off hard, then changed and started", () => {
+    const { drive } = prepareHost();
+    const vm = lastLine(converge(vmSpec({ configDriveVdi: drive })).stdout);
+    const before = calls().length;
+    const r = converge(vmSpec({ configDriveVdi: drive, memoryMiB: 2048, haltTimeoutSeconds: 2, hardPowerOff: true }));
+    expect(r.status).toBe(0);
+    expect(calls().slice(before).map((c) => c.join(" ")).filter((c) => !/^\S+-(list|param-get)/.test(c))).toEqual([
+      `vm-shutdown uuid=${vm} force=true`,
+      `vm-memory-limits-set uuid=${vm} static-min=2147483648 dynamic-min=2147483648 dynamic-max=2147483648 static-max=2147483648`,
+      `vm-start uuid=${vm}`,
+    ]);
+  });
+
+  it("a node that powers itself off while converge waits is changed and started", () => {
+    const { drive } = prepareHost();
+    const vm = lastLine(converge(vmSpec({ configDriveVdi: drive })).stdout);
+    // As the node does after XenVm's halt request: it goes down a few seconds later.
+    const later = spawnSync("sh", ["-c", `(sleep 3; "${path.join(XE_BIN, "xe")}" xe-double-guest name-label=coreos1 action=poweroff) >/dev/null 2>&1 &`], { env: { ...process.env, XE_STATE: path.join(dir, "state.json") } });
+    expect(later.status).toBe(0);
+    const r = converge(vmSpec({ configDriveVdi: drive, memoryMiB: 2048, haltTimeoutSeconds: 30 }));
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("waiting up to 30s for the node to halt");
+    expect(calls().some((c) => c[0] === "vm-shutdown")).toBe(false);
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=memory-static-max")).toBe(String(2048 * 1024 * 1024));
+    expect(xe("vm-param-get", `uuid=${vm}`, "param-name=power-state")).toBe("running");
+  });
+
+  it("a config drive VDI is sized to a 2 MiB multiple and holds the padded image; the double refuses a shorter file", () => {
+    const { drive } = prepareHost();
+    const size = Number(xe("vdi-param-get", `uuid=${drive}`, "param-name=virtual-size"));
+    expect(size % (2 * 1024 * 1024)).toBe(0);
+    const imported = calls().find((c) => c[0] === "vdi-import");
+    expect(imported).toBeDefined();
+    // The double's 6.5 rule: a raw file shorter than the VDI is refused (xscontainer pads for it).
+    const short = path.join(dir, "short.img");
+    fs.writeFileSync(short, Buffer.alloc(1024));
+    const sr = xe("sr-list", "name-label=Local storage", "--minimal");
+    const vdi = xe("vdi-create", `sr-uuid=${sr}`, "name-label=short", "type=user", "virtual-size=1024");
+    expect(xe("vdi-param-get", `uuid=${vdi}`, "param-name=virtual-size")).toBe(String(2 * 1024 * 1024));
+    const r = spawnSync(path.join(XE_BIN, "xe"), ["vdi-import", `uuid=${vdi}`, `filename=${short}`], { encoding: "utf8", env: { ...process.env, XE_STATE: path.join(dir, "state.json") } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("a raw import must match the VDI's size");
+  });
+
+  it("in a pool, 'Local storage' names one SR per host, and a local sr-create needs host-uuid", () => {
+    fs.writeFileSync(path.join(dir, "seed.json"), JSON.stringify({ hosts: [{ "name-label": "xs1" }, { "name-label": "xs2" }, { "name-label": "xs3" }] }));
+    const env = { ...process.env, XE_STATE: path.join(dir, "state.json"), XE_SEED: path.join(dir, "seed.json") };
+    const run = (...args: string[]) => spawnSync(path.join(XE_BIN, "xe"), args, { encoding: "utf8", env });
+    expect(run("sr-list", "name-label=Local storage", "--minimal").stdout.trim().split(",")).toHaveLength(3);
+    fs.mkdirSync(path.join(dir, "isos2"));
+    const noHost = run("sr-create", "name-label=ISOS", "type=iso", `device-config:location=${path.join(dir, "isos2")}`, "device-config:legacy_mode=true", "content-type=iso");
+    expect(noHost.status).toBe(1);
+    expect(noHost.stderr).toContain("Required parameter not found: host-uuid");
+    // The VM converge script refuses the ambiguous name instead of picking one host's disk.
+    fs.mkdirSync(path.join(dir, "isos"));
+    const { drive } = { drive: "" };
+    expect(drive).toBe("");
+    const r = sh(renderVmConvergeScript(vmSpec()), { stdin: vmConvergeInput("some-vdi", "m/lab/coreos1/1"), env: { XE_SEED: path.join(dir, "seed.json") } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("storage repository 'Local storage' (xen-coreos:xenserver.storageRepository) matches several objects");
   });
 
   it("a failure halfway names the node; the re-run finishes without a second VM", () => {
@@ -232,7 +341,7 @@ describeWith(["genisoimage"], "builds config-2 ISOs")("xe scripts against the xe
     fs.mkdirSync(path.join(dir, "isos"));
     fs.writeFileSync(path.join(dir, "isos", "coreos_production_iso_image.iso"), Buffer.alloc(4096));
     sh(renderIsoRepositoryScript({ name: "ISOS", location: path.join(dir, "isos"), isoName: "coreos_production_iso_image.iso" }), { env });
-    const drive = lastLine(sh(renderConfigDriveCreateScript(DRIVE("m/aaaa")), { stdin: "#cloud-config\n", env }).stdout);
+    const drive = lastLine(createDrive("m/aaaa", "#cloud-config\n", { env }).stdout);
     const r = converge(vmSpec({ configDriveVdi: drive }), { env });
     expect(r.status).toBe(0);
     const vm = lastLine(r.stdout);

@@ -4,6 +4,7 @@ import {
   renderConfigDriveDeleteScript,
   renderIsoRepositoryScript,
   renderVmConvergeScript,
+  renderNodeHaltScript,
   renderVmDeleteScript,
   VmSpec,
 } from "../../components/xen/xe-scripts";
@@ -11,7 +12,6 @@ import { expectGolden } from "../golden";
 import { describeWith, shellcheck } from "../support/prereq";
 
 export const LAB_VM: VmSpec = {
-  marker: "lab/lab/coreos1",
   nameLabel: "coreos1",
   template: "CoreOS",
   storageRepository: "Local storage",
@@ -22,12 +22,14 @@ export const LAB_VM: VmSpec = {
   diskGiB: 8,
 };
 
-const DRIVE = { marker: "lab/lab/coreos1/0123456789ab", nameLabel: "coreos1 config-2 (xen-coreos)", storageRepository: "Local storage", guestAgentDir: "/opt/xensource/packages/files/xscontainer/agent" };
+const DRIVE = { marker: "0123456789abcdef/lab/coreos1/0123456789ab", nameLabel: "coreos1 config-2 (xen-coreos)", storageRepository: "Local storage", imageBytes: 57344, imageSha256: "0".repeat(64), vdiBytes: 2097152 };
 const ISO = { name: "ISOS", location: "/var/opt/isos", isoName: "coreos_production_iso_image.iso" };
 
 const SCRIPTS: Record<string, string> = {
   "vm-converge.sh": renderVmConvergeScript(LAB_VM),
-  "vm-delete.sh": renderVmDeleteScript(LAB_VM),
+  "vm-converge-update.sh": renderVmConvergeScript({ ...LAB_VM, legacyMarker: "lab/lab/coreos1" }),
+  "node-halt.sh": renderNodeHaltScript({ nameLabel: "coreos1", vcpus: 1, memoryMiB: 2048, diskGiB: 8, configDriveVdi: "b1e1a9d2-0000-4000-8000-000000000001" }),
+  "vm-delete.sh": renderVmDeleteScript({ marker: "0123456789abcdef/lab/coreos1/89abcdef", nameLabel: "coreos1" }),
   "config-drive-create.sh": renderConfigDriveCreateScript(DRIVE),
   "config-drive-delete.sh": renderConfigDriveDeleteScript(DRIVE),
   "iso-repository.sh": renderIsoRepositoryScript(ISO),
@@ -50,7 +52,7 @@ describe("xe scripts", () => {
     (hostile) => {
       const script = renderVmConvergeScript({ ...LAB_VM, storageRepository: hostile, network: hostile });
       // Run only the assignment prologue through a real shell and read the values back.
-      const prologue = script.split("\nfail()")[0];
+      const prologue = script.split("\nset -eu")[0];
       const r = spawnSync("sh", ["-c", `${prologue}\nprintf '%s\\0%s' "$sr_name" "$network_name"`], { encoding: "utf8" });
       expect(r.status).toBe(0);
       expect(r.stdout.split("\0")).toEqual([hostile, hostile]);

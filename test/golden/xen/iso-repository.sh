@@ -4,13 +4,9 @@ location=/var/opt/isos
 iso_name=coreos_production_iso_image.iso
 set -eu
 fail() { echo "xen-coreos: ISO library $sr_name: $*" >&2; exit 1; }
-one() {
-  case "$1" in
-    "") fail "$2 not found" ;;
-    *,*) fail "$2 matches several objects: $1" ;;
-  esac
-  printf '%s\n' "$1"
-}
+# Makes sure the ISO library exists (thesis Annex 1's `xe sr-create ... type=iso`) and holds
+# the install ISO; prints the SR's uuid. Shared host infrastructure: no delete script.
+# Parameters (generated header): sr_name, location, iso_name.
 
 sr=$(xe sr-list name-label="$sr_name" type=iso --minimal)
 case "$sr" in *,*) fail "several ISO repositories are called $sr_name: $sr" ;; esac
