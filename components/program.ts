@@ -17,11 +17,13 @@ import { FleetReady } from "./fleet/fleet-ready";
 import { FtpService } from "./services/ftp-service";
 import { GaleraCluster } from "./services/galera-cluster";
 import { WebCluster } from "./services/web-cluster";
+import { servicePlacementProblems } from "./services/bundles";
 
 /** Builds the platform. `opts` lets a caller (a test) parent everything under one resource. */
 export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
   const stack = pulumi.getStack();
-  const { settings, secrets } = loadStackSettings();
+  // fleet's placement rules, checked on the rendered units (a services-layer check, so passed down).
+  const { settings, secrets } = loadStackSettings([(s) => servicePlacementProblems(s.services, s.clusters)]);
   const { xenserver, network, nas } = settings;
 
   const xenConnection: command.types.input.remote.ConnectionArgs = {

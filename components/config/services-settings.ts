@@ -4,19 +4,9 @@
  * rest of the settings: problems are collected with the setting's path and the fix.
  */
 import { matchingMachines } from "../fleet/placement";
-import { FTP_USER_RE } from "../services/ftp-render";
-import {
-  ClusterSettings,
-  Obj,
-  Problems,
-  checkKeys,
-  isObj,
-  readEnum,
-  readInt,
-  readObj,
-  readString,
-  readStringList,
-} from "./settings";
+import { ETCD_PORTS, FTP_USER_RE, GALERA_PORTS, GALERA_RESERVED_USERS, GALERA_SYSTEM_SCHEMAS, NODE_SSHD_PORT } from "./limits";
+import { Obj, Problems, checkKeys, isObj, readEnum, readInt, readObj, readString, readStringList } from "./readers";
+import type { ClusterSettings } from "./settings";
 
 export interface WebServiceSettings {
   /** Cluster whose fleet runs the web tier. */
@@ -72,9 +62,6 @@ export interface ServiceSettings {
   galera?: GaleraServiceSettings;
   ftp?: FtpServiceSettings;
 }
-
-/** Ports each service publishes on a node, for clash checks within a cluster. */
-const GALERA_PORTS = [3306, 4444, 4567, 4568];
 
 function readCluster(p: Problems, path: string, value: unknown, clusters: ClusterSettings[]): ClusterSettings | undefined {
   const names = clusters.map((c) => c.name);
@@ -155,12 +142,16 @@ function parseGalera(p: Problems, o: Obj, clusters: ClusterSettings[]): GaleraSe
   if (cluster && eligible > 0 && members > eligible)
     p.add(`${base}.members`, `${members} members need ${members} nodes (members conflict with each other), but only ${eligible} node(s) of cluster ${cluster.name} match ${placement.join(",")}. Fix: lower members or add db nodes.`);
   const proxyPort = readPort(p, `${base}.proxyPort`, o.proxyPort, 3307);
-  if (GALERA_PORTS.includes(proxyPort)) p.add(`${base}.proxyPort`, `${proxyPort} is used by the members themselves (${GALERA_PORTS.join(", ")}). Fix: use another port, e.g. 3307.`);
+  if ((GALERA_PORTS as readonly number[]).includes(proxyPort)) p.add(`${base}.proxyPort`, `${proxyPort} is used by the members themselves (${GALERA_PORTS.join(", ")}). Fix: use another port, e.g. 3307.`);
   const database = readString(p, `${base}.database`, o.database, "app");
   const user = readString(p, `${base}.user`, o.user, "app");
   for (const [key, value] of [["database", database], ["user", user]] as const) {
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(value)) p.add(`${base}.${key}`, `${JSON.stringify(value)} must be letters, digits and '_' (at most 32).`);
   }
+  if ((GALERA_RESERVED_USERS as readonly string[]).includes(user))
+    p.add(`${base}.user`, `${JSON.stringify(user)} is an account MariaDB or the platform already has (${GALERA_RESERVED_USERS.join(", ")}: the administrator, the HAProxy health check, the SST, the server's own): the application must not share or replace it. Fix: name the application's own user (default app).`);
+  if ((GALERA_SYSTEM_SCHEMAS as readonly string[]).includes(database.toLowerCase()))
+    p.add(`${base}.database`, `${JSON.stringify(database)} is a MariaDB system schema (${GALERA_SYSTEM_SCHEMAS.join(", ")}). Fix: name the application's own database (default app).`);
   return {
     cluster: cluster?.name ?? "",
     members,
@@ -199,12 +190,17 @@ function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceS
     p.add(`${base}.homeOwner`, "is required: the numeric uid:gid of the image's FTP guest account (guest_username=ftp), which must own the users' homes to write in them. Fix: docker run --rm <image> id ftp, then set e.g. homeOwner: \"101:101\".");
   else if (!/^\d{1,10}:\d{1,10}$/.test(homeOwner))
     p.add(`${base}.homeOwner`, `${JSON.stringify(homeOwner)} must be numeric uid:gid (names differ between the node and the image).`);
+  else if (homeOwner.split(":").some((id) => Number(id) === 0))
+    p.add(`${base}.homeOwner`, `${JSON.stringify(homeOwner)} has uid or gid 0: every customer's home would belong to root (or its group), and FTP users would write as it. Fix: the image's unprivileged ftp account: docker run --rm <image> id ftp, then e.g. homeOwner: "101:101".`);
+  const listenPort = readPort(p, `${base}.listenPort`, o.listenPort, 21);
+  if (min <= max && listenPort >= min && listenPort <= max)
+    p.add(`${base}.listenPort`, `${listenPort} lies inside the passive range ${min}-${max}. Fix: move listenPort (e.g. 21) or the range.`);
   return {
     cluster: cluster?.name ?? "",
     image,
     homeOwner,
     users,
-    listenPort: readPort(p, `${base}.listenPort`, o.listenPort, 21),
+    listenPort,
     passivePorts: { min, max },
     placement: readPlacement(p, `${base}.placement`, o.placement, ["role=web"], cluster),
   };
@@ -222,13 +218,61 @@ function publishedPorts(s: ServiceSettings): Array<{ service: string; cluster: s
   return out;
 }
 
+/** What the nodes themselves listen on, beside the services. */
+export interface NodePorts {
+  /** `ssh.port`: the port the program reaches the nodes' sshd on. */
+  sshPort: number;
+}
+
+/** Ports a node's own daemons hold (sshd, etcd), with who holds them. */
+function reservedPorts(node: NodePorts): Map<number, string> {
+  const taken = new Map<number, string>();
+  for (const port of ETCD_PORTS) taken.set(port, `etcd (${ETCD_PORTS.join(", ")})`);
+  taken.set(NODE_SSHD_PORT, `sshd (port ${NODE_SSHD_PORT})`);
+  if (node.sshPort !== NODE_SSHD_PORT) taken.set(node.sshPort, `sshd (ssh.port ${node.sshPort})`);
+  return taken;
+}
+
+/** The host ports each service setting makes a node listen on, with a fix naming a free example. */
+function configurablePorts(s: ServiceSettings): Array<{ path: string; ports: number[]; describe: (port: number) => string; example: string }> {
+  const out: Array<{ path: string; ports: number[]; describe: (port: number) => string; example: string }> = [];
+  if (s.web) {
+    const { basePort, instances } = s.web;
+    out.push({
+      path: "services.web.basePort",
+      ports: Array.from({ length: instances }, (_, i) => basePort + i + 1),
+      describe: (port) => `apache instance ${port - basePort} would listen on ${port}`,
+      example: "choose basePort so that basePort+1 … basePort+instances avoids it (e.g. 8080)",
+    });
+  }
+  if (s.galera) out.push({ path: "services.galera.proxyPort", ports: [s.galera.proxyPort], describe: (port) => `${port}`, example: "use another port, e.g. 3307" });
+  if (s.ftp) {
+    out.push({ path: "services.ftp.listenPort", ports: [s.ftp.listenPort], describe: (port) => `${port}`, example: "use another port, e.g. 21" });
+    const { min, max } = s.ftp.passivePorts;
+    if (min <= max && max - min < 200)
+      out.push({
+        path: "services.ftp.passivePorts",
+        ports: Array.from({ length: max - min + 1 }, (_, i) => min + i),
+        describe: (port) => `port ${port} of the range ${min}-${max}`,
+        example: "move the range (e.g. min 30000, max 30009)",
+      });
+  }
+  return out;
+}
+
 /** Parses `xen-coreos:services`; problems are added to `p`. */
-export function parseServices(p: Problems, o: Obj, clusters: ClusterSettings[]): ServiceSettings {
+export function parseServices(p: Problems, o: Obj, clusters: ClusterSettings[], node: NodePorts = { sshPort: NODE_SSHD_PORT }): ServiceSettings {
   checkKeys(p, "services", o, ["web", "galera", "ftp"]);
   const services: ServiceSettings = {};
   if (o.web !== undefined) services.web = parseWeb(p, readObj(p, "services.web", o.web, true), clusters);
   if (o.galera !== undefined) services.galera = parseGalera(p, readObj(p, "services.galera", o.galera, true), clusters);
   if (o.ftp !== undefined) services.ftp = parseFtp(p, readObj(p, "services.ftp", o.ftp, true), clusters);
+
+  const taken = reservedPorts(node);
+  for (const { path, ports, describe, example } of configurablePorts(services)) {
+    const clash = ports.find((port) => taken.has(port));
+    if (clash !== undefined) p.add(path, `${describe(clash)}, which ${taken.get(clash)} holds on every node. Fix: ${example}.`);
+  }
 
   const published = publishedPorts(services);
   for (let i = 0; i < published.length; i++) {

@@ -8,10 +8,24 @@
  */
 import * as ipaddr from "ipaddr.js";
 import { ServiceSettings, parseServices } from "./services-settings";
-import { servicePlacementProblems } from "../services/bundles";
+import {
+  CONFIG_NAMESPACE,
+  Obj,
+  Problems,
+  SettingsError,
+  checkKeys,
+  readBool,
+  readEnum,
+  readInt,
+  readObj,
+  readString,
+  readStringList,
+  readStringMap,
+} from "./readers";
+import { VM_SLOTS, XEN_MAX_MEMORY_MIB, XEN_MAX_VCPUS, XEN_MAX_VHD_DISK_GIB, xvdDevice } from "./limits";
+import { privateKeyPaths, publicKeyProblem } from "./keys";
 
-/** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
-export const CONFIG_NAMESPACE = "xen-coreos";
+export * from "./readers";
 
 /** Sizes at which an etcd cluster tolerates failures: size → tolerated failures (thesis §10.4). */
 export const ETCD_FAULT_TOLERANCE: Readonly<Record<number, number>> = {
@@ -175,152 +189,6 @@ export type RawSettings = Record<string, unknown>;
 /** Secret settings are read separately (as Pulumi secrets) and only checked for presence here. */
 export const SECRET_KEYS = ["sshPrivateKey", "xenserverPrivateKey", "nasPrivateKey"] as const;
 
-// ---------------------------------------------------------------- errors
-
-/** Every problem found in the stack settings, each naming the setting and the fix. */
-export class SettingsError extends Error {
-  constructor(public readonly problems: string[]) {
-    super(
-      `Invalid stack settings (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
-    );
-    this.name = "SettingsError";
-  }
-}
-
-/** Collects problems while walking the raw settings. */
-export class Problems {
-  readonly list: string[] = [];
-  add(path: string, message: string): void {
-    this.list.push(`${CONFIG_NAMESPACE}:${path}: ${message}`);
-  }
-}
-
-// ---------------------------------------------------------------- small readers
-
-export type Obj = Record<string, unknown>;
-
-export function isObj(v: unknown): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Edit distance with transpositions (optimal string alignment), for "did you mean" hints on misspelt keys. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.length][b.length];
-}
-
-function suggestion(key: string, known: readonly string[]): string {
-  const best = known
-    .map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }))
-    .sort((x, y) => x.d - y.d)[0];
-  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean "${best.k}"?` : "";
-}
-
-export function checkKeys(p: Problems, path: string, obj: Obj, known: readonly string[]): void {
-  for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) {
-      p.add(
-        path ? `${path}.${key}` : key,
-        `unknown setting.${suggestion(key, known)} Known keys here: ${known.join(", ")}.`,
-      );
-    }
-  }
-}
-
-export function readObj(p: Problems, path: string, value: unknown, required: boolean): Obj {
-  if (value === undefined) {
-    if (required) p.add(path, `is required. Fix: set it in Pulumi.<stack>.yaml under config: ${CONFIG_NAMESPACE}:${path}.`);
-    return {};
-  }
-  if (!isObj(value)) {
-    p.add(path, `must be an object (YAML mapping), got ${JSON.stringify(value)}.`);
-    return {};
-  }
-  return value;
-}
-
-export function readString(p: Problems, path: string, value: unknown, fallback?: string): string {
-  if (value === undefined || value === null || value === "") {
-    if (fallback !== undefined) return fallback;
-    p.add(path, `is required. Fix: pulumi config set --path '${CONFIG_NAMESPACE}:${path}' <value>.`);
-    return "";
-  }
-  if (typeof value !== "string") {
-    p.add(path, `must be a string, got ${JSON.stringify(value)}.`);
-    return "";
-  }
-  return value;
-}
-
-export function readInt(p: Problems, path: string, value: unknown, fallback: number): number {
-  if (value === undefined || value === null) return fallback;
-  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n)) {
-    p.add(path, `must be a whole number, got ${JSON.stringify(value)}.`);
-    return fallback;
-  }
-  return n;
-}
-
-export function readBool(p: Problems, path: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value === "boolean") return value;
-  if (value === "true" || value === "false") return value === "true";
-  p.add(path, `must be true or false, got ${JSON.stringify(value)}.`);
-  return fallback;
-}
-
-export function readStringList(p: Problems, path: string, value: unknown, fallback: string[]): string[] {
-  if (value === undefined || value === null) return fallback;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
-    p.add(path, `must be a list of strings, got ${JSON.stringify(value)}.`);
-    return fallback;
-  }
-  return value as string[];
-}
-
-export function readEnum<T extends string>(p: Problems, path: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
-    p.add(path, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}.`);
-    return fallback;
-  }
-  return value as T;
-}
-
-export function readStringMap(p: Problems, path: string, value: unknown): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (!isObj(value)) {
-    p.add(path, `must be a mapping of key: value strings, got ${JSON.stringify(value)}.`);
-    return {};
-  }
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(k)) {
-      p.add(`${path}.${k}`, "metadata keys may use only letters, digits, '.', '_' and '-' (fleet metadata).");
-      continue;
-    }
-    if (typeof v !== "string" && typeof v !== "number") {
-      p.add(`${path}.${k}`, `must be a string, got ${JSON.stringify(v)}.`);
-      continue;
-    }
-    const text = String(v);
-    if (!/^[A-Za-z0-9_.-]+$/.test(text)) {
-      p.add(`${path}.${k}`, `value ${JSON.stringify(text)} may use only letters, digits, '.', '_' and '-' (fleet metadata is comma-separated key=value).`);
-      continue;
-    }
-    out[k] = text;
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------- address helpers
 
 /** True when `ip` is a dotted-quad IPv4 address. */
@@ -371,12 +239,30 @@ export const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const TOP_KEYS = ["xenserver", "network", "ssh", "discovery", "coreos", "nas", "clusters", "services", ...SECRET_KEYS] as const;
 
+/** What the config reader found beside the raw values, and checks a higher layer adds. */
+export interface ParseOptions {
+  /**
+   * Secret keys (SECRET_KEYS) that are set in plain text, without `--secret`: the Pulumi
+   * runtime knows which config keys are secret (load.ts asks it). Each is refused.
+   */
+  plainSecretKeys?: ReadonlySet<string>;
+  /** Problems found while reading the raw config (e.g. a duplicate key in a JSON value), with the setting's path. */
+  readProblems?: ReadonlyArray<{ path: string; message: string }>;
+  /**
+   * Checks over the parsed settings that need a higher layer (the services' rendered fleet
+   * units), run only when the settings themselves are sound; their problems are reported
+   * with the others, in one SettingsError. The settings never import those layers.
+   */
+  crossChecks?: ReadonlyArray<(settings: StackSettings) => string[]>;
+}
+
 /**
  * Parses and validates raw stack settings. Throws a SettingsError listing every problem.
  * `secretsPresent` tells which secret keys are set (their values are never read here).
  */
-export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<string> = new Set()): StackSettings {
+export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<string> = new Set(), options: ParseOptions = {}): StackSettings {
   const p = new Problems();
+  for (const { path, message } of options.readProblems ?? []) p.add(path, message);
   checkKeys(p, "", raw, TOP_KEYS);
 
   const network = parseNetwork(p, readObj(p, "network", raw.network, true));
@@ -386,7 +272,25 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
   const coreos = parseCoreos(p, readObj(p, "coreos", raw.coreos, false));
   const nas = parseNas(p, readObj(p, "nas", raw.nas, true), network);
   const clusters = parseClusters(p, raw.clusters, network);
-  const services = parseServices(p, readObj(p, "services", raw.services, false), clusters);
+  const services = parseServices(p, readObj(p, "services", raw.services, false), clusters, { sshPort: ssh.port });
+  checkAddressClashes(p, network, xenserver, nas, clusters);
+
+  for (const key of SECRET_KEYS) {
+    if (options.plainSecretKeys?.has(key))
+      p.add(
+        key,
+        "is set in plain text (without --secret), so the private key is written unencrypted in Pulumi.<stack>.yaml. " +
+          `Fix: rotate the key, remove it with pulumi config rm ${CONFIG_NAMESPACE}:${key}, then set it with pulumi config set --secret ${CONFIG_NAMESPACE}:${key} < key`,
+      );
+  }
+  // A private key pasted into any plain setting (secret keys are never part of `raw`).
+  for (const path of privateKeyPaths(Object.fromEntries(Object.entries(raw).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k))), "")) {
+    p.add(
+      path,
+      "holds a private key in plain text in the stack file. " +
+        `Fix: delete it from the stack file and rotate it (it stays in the file's history); a private key is only ever set as a secret: pulumi config set --secret ${CONFIG_NAMESPACE}:sshPrivateKey < key`,
+    );
+  }
 
   if (!secretsPresent.has("sshPrivateKey")) {
     p.add(
@@ -402,29 +306,72 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
   // The services' units and configs name the share's paths under /mnt/nfs (thesis Annex 4).
   if ((services.web || services.galera || services.ftp) && nas.mountPoint !== "/mnt/nfs")
     p.add("nas.mountPoint", `${nas.mountPoint}: the services (web, galera, ftp) expect the share at /mnt/nfs. Fix: set nas.mountPoint to /mnt/nfs, or run no services on this stack.`);
-  // fleet's placement rules, checked on the rendered units, once the settings themselves are sound.
-  if (p.list.length === 0) p.list.push(...servicePlacementProblems(services, clusters));
+  const settings: StackSettings = { xenserver, network, ssh, discovery, coreos, nas, clusters, services };
+  // Checks of a higher layer (fleet placement on the rendered units), once the settings themselves are sound.
+  if (p.list.length === 0) for (const check of options.crossChecks ?? []) p.list.push(...check(settings));
   if (p.list.length > 0) throw new SettingsError(p.list);
-  return { xenserver, network, ssh, discovery, coreos, nas, clusters, services };
+  return settings;
+}
+
+/** A node's address must not be another machine's: the NAS, the XenServer host, the gateway; nor the gateway the NAS. */
+function checkAddressClashes(p: Problems, network: NetworkSettings, xenserver: XenServerSettings, nas: NasSettings, clusters: ClusterSettings[]): void {
+  const others: Array<[string, string | undefined]> = [
+    [`the NAS's address (nas.server)`, isIPv4(nas.server) ? nas.server : undefined],
+    [`the XenServer host's address (xenserver.host)`, isIPv4(xenserver.host) ? xenserver.host : undefined],
+  ];
+  clusters.forEach((c, ci) =>
+    c.nodes.forEach((n, ni) => {
+      for (const [what, address] of others) {
+        if (address !== undefined && n.ip === address)
+          p.add(`clusters[${ci}].nodes[${ni}].ip`, `${n.ip} is ${what}. Fix: give the node an address no other machine uses.`);
+      }
+    }),
+  );
+  if (isIPv4(nas.server) && nas.server === network.gateway)
+    p.add("nas.server", `${nas.server} is the gateway's address (network.gateway): the NAS and the nodes' router are different machines. Fix: set nas.server to the NAS's own address, or network.gateway to the router's.`);
+}
+
+/** Prefixes a cluster network may have: /31 and /32 leave no host address beside the gateway; below /8 is not one LAN. */
+export const NETWORK_PREFIX_RANGE = { min: 8, max: 30 } as const;
+
+/** `network.cidr` when it is a usable cluster network, else undefined (its problem is already reported). */
+function clusterCidr(network: NetworkSettings): string | undefined {
+  const range = parseCidr(network.cidr);
+  return range && range[1] >= NETWORK_PREFIX_RANGE.min && range[1] <= NETWORK_PREFIX_RANGE.max ? network.cidr : undefined;
 }
 
 function parseNetwork(p: Problems, o: Obj): NetworkSettings {
   checkKeys(p, "network", o, ["cidr", "gateway", "dns", "interface", "routedNetworks"]);
   const cidr = readString(p, "network.cidr", o.cidr);
-  if (cidr && !parseCidr(cidr)) p.add("network.cidr", `${JSON.stringify(cidr)} is not an IPv4 CIDR. Fix: write it like 10.50.0.0/24.`);
+  const range = cidr ? parseCidr(cidr) : undefined;
+  if (cidr && !range) p.add("network.cidr", `${JSON.stringify(cidr)} is not an IPv4 CIDR. Fix: write it like 10.50.0.0/24.`);
+  else if (range && range[1] < NETWORK_PREFIX_RANGE.min)
+    p.add("network.cidr", `${cidr}: a /${range[1]} is not a cluster network: every address would count as on-link, and a managed NAS would export the share to all of them. Fix: write the network's real prefix, /${NETWORK_PREFIX_RANGE.min} to /${NETWORK_PREFIX_RANGE.max} (e.g. 10.50.0.0/24).`);
+  else if (range && range[1] > NETWORK_PREFIX_RANGE.max)
+    p.add("network.cidr", `${cidr}: a /${range[1]} leaves no address for the nodes beside the gateway. Fix: write the network's real prefix, /${NETWORK_PREFIX_RANGE.min} to /${NETWORK_PREFIX_RANGE.max} (e.g. 10.50.0.0/24).`);
+  const usable = range && range[1] >= NETWORK_PREFIX_RANGE.min && range[1] <= NETWORK_PREFIX_RANGE.max;
   const gateway = readString(p, "network.gateway", o.gateway);
   if (gateway && !isIPv4(gateway)) p.add("network.gateway", `${JSON.stringify(gateway)} is not an IPv4 address.`);
-  else if (gateway && parseCidr(cidr) && !inCidr(gateway, cidr))
+  else if (gateway && usable && !inCidr(gateway, cidr))
     p.add("network.gateway", `${gateway} is outside network.cidr ${cidr}. Fix: use the router address of ${cidr}.`);
   const dns = readStringList(p, "network.dns", o.dns, gateway ? [gateway] : []);
+  if (Array.isArray(o.dns) && o.dns.length === 0)
+    p.add("network.dns", "is empty: the nodes could resolve no name (image registries, the discovery service). Fix: list at least one DNS server, or remove network.dns to use the gateway.");
   dns.forEach((d, i) => {
     if (!isIPv4(d)) p.add(`network.dns[${i}]`, `${JSON.stringify(d)} is not an IPv4 address.`);
+    else {
+      const kind = ipaddr.IPv4.parse(d).range();
+      if (kind === "unspecified" || kind === "broadcast" || kind === "multicast")
+        p.add(`network.dns[${i}]`, `${d} is ${kind === "unspecified" ? "the unspecified address" : kind === "broadcast" ? "the broadcast address" : "a multicast address"}, not a DNS server. Fix: use your resolver's address (e.g. the gateway${gateway ? ` ${gateway}` : ""}).`);
+    }
   });
   const iface = readString(p, "network.interface", o.interface, "eth0");
   if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(iface)) p.add("network.interface", `${JSON.stringify(iface)} is not a valid interface name.`);
   const routedNetworks = readStringList(p, "network.routedNetworks", o.routedNetworks, []);
   routedNetworks.forEach((r, i) => {
-    if (!parseCidr(r)) p.add(`network.routedNetworks[${i}]`, `${JSON.stringify(r)} is not an IPv4 CIDR.`);
+    const routed = parseCidr(r);
+    if (!routed) p.add(`network.routedNetworks[${i}]`, `${JSON.stringify(r)} is not an IPv4 CIDR.`);
+    else if (routed[1] === 0) p.add(`network.routedNetworks[${i}]`, `${r} is the default route, which the gateway already is. Fix: list only the networks behind the gateway the nodes must reach (e.g. the NAS's, 172.16.0.0/16).`);
   });
   return { cidr, gateway, dns, interface: iface, routedNetworks };
 }
@@ -439,6 +386,9 @@ function parseXenServer(p: Problems, o: Obj): XenServerSettings {
   const user = readString(p, "xenserver.user", o.user, "root");
   if (!/^[a-z_][a-z0-9_-]*$/.test(user)) p.add("xenserver.user", `${JSON.stringify(user)} is not a valid user name.`);
   const hostKey = o.hostKey === undefined ? undefined : readString(p, "xenserver.hostKey", o.hostKey);
+  const keyProblem = hostKey ? publicKeyProblem(hostKey) : undefined;
+  if (keyProblem && keyProblem !== "it is a private key") // a private key is reported by the plain-text check
+    p.add("xenserver.hostKey", `is not an SSH public key: ${keyProblem}. Fix: set the host's own key line, e.g. from the host: cat /etc/ssh/ssh_host_ed25519_key.pub (or ssh-keyscan -t ed25519 <host> without the host name).`);
   const network = readString(p, "xenserver.network", o.network);
   const storageRepository = readString(p, "xenserver.storageRepository", o.storageRepository, "Local storage");
   const template = readString(p, "xenserver.template", o.template, "CoreOS");
@@ -480,26 +430,75 @@ function parseSsh(p: Problems, o: Obj): SshSettings {
   return { authorizedKeys, user, port, viaXenServer: readBool(p, "ssh.viaXenServer", o.viaXenServer, true) };
 }
 
+/** The URL, or undefined when `text` is not one. */
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a URL carries credentials (`user[:password]@host`), which would then sit in plain text. */
+function hasCredentials(text: string): boolean {
+  const url = parseUrl(text);
+  return url !== undefined && (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(text));
+}
+
 function parseDiscovery(p: Problems, o: Obj): DiscoverySettings {
   checkKeys(p, "discovery", o, ["endpoint"]);
   const endpoint = readString(p, "discovery.endpoint", o.endpoint, "https://discovery.etcd.io").replace(/\/+$/, "");
-  let url: URL | undefined;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    url = undefined;
+  if (hasCredentials(endpoint)) {
+    // Never echo the value: it holds a password.
+    p.add("discovery.endpoint", "holds credentials (user:password@host): they would sit in plain text in the stack file, the program's state and every node's cloud-config. Fix: remove them from the URL (protect a self-hosted etcd-discovery by its network, or put it behind a proxy that adds them).");
+    return { endpoint: "" };
   }
+  const url = parseUrl(endpoint);
   if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash)
     p.add("discovery.endpoint", `${JSON.stringify(endpoint)} is not an http(s) base URL. Fix: use https://discovery.etcd.io or http://<your etcd-discovery>:8087.`);
   return { endpoint };
 }
 
+/**
+ * The mirror URL becomes one word of the installer unit's ExecStart (coreos-install -b), so
+ * it must hold nothing systemd reads specially there (systemd.service, "Command lines";
+ * systemd.unit, "Specifiers"): a trailing backslash continues the line (the INI writer
+ * refuses it: a stack trace in the middle of `up` before this check), `%` starts a
+ * specifier (an unknown one makes the unit fail to load), `$` expands a variable, quotes
+ * and other backslashes are unescaped.
+ */
+function installBaseUrlProblems(p: Problems, value: string): void {
+  const path = "coreos.installBaseUrl";
+  if (hasCredentials(value)) {
+    p.add(path, "holds credentials (user:password@host): they would sit in plain text in every node's cloud-config. Fix: remove them (serve the mirror to the cluster network without a login).");
+    return;
+  }
+  const url = parseUrl(value);
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || /\s/.test(value)) {
+    p.add(path, `${JSON.stringify(value)} must be an http(s) base URL without spaces, query or fragment (e.g. https://mirror.example/coreos/amd64-usr).`);
+    return;
+  }
+  if (value.endsWith("\\"))
+    p.add(path, `ends in "\\", which systemd reads as a line continuation in the installer unit. Fix: remove it: the base URL ends in its path (e.g. https://mirror.example/coreos/amd64-usr).`);
+  else if (value.includes("\\"))
+    p.add(path, `holds "\\", which systemd unescapes in the installer unit's command line. Fix: write the path with "/".`);
+  if (value.includes("%"))
+    p.add(path, `holds "%", which systemd expands as a specifier (%n, %i, ...) in the installer unit; an unknown one makes the unit fail to load. Fix: write the URL without percent-escapes (rename the mirror folder if it needs them).`);
+  if (/[$'"`]/.test(value))
+    p.add(path, `holds ${JSON.stringify(value.match(/[$'"`]/)![0])}, which systemd expands or unquotes in the installer unit's command line. Fix: remove it from the URL.`);
+}
+
 function parseCoreos(p: Problems, o: Obj): CoreosSettings {
   checkKeys(p, "coreos", o, ["channel", "rebootStrategy", "installDevice", "installBaseUrl"]);
   const installDevice = readString(p, "coreos.installDevice", o.installDevice, "/dev/xvda");
+  const systemDisk = xvdDevice(VM_SLOTS.systemDisk);
   if (!/^\/dev\/[a-z0-9]+$/.test(installDevice)) p.add("coreos.installDevice", `${JSON.stringify(installDevice)} is not a whole-disk device such as /dev/xvda.`);
+  else if (installDevice === xvdDevice(VM_SLOTS.configDrive))
+    p.add("coreos.installDevice", `${installDevice} is the config drive's slot (userdevice ${VM_SLOTS.configDrive}): the installer would overwrite the node's cloud-config. Fix: install to the system disk, ${systemDisk} (the default).`);
+  else if (installDevice === xvdDevice(VM_SLOTS.cd))
+    p.add("coreos.installDevice", `${installDevice} is the install CD's slot (userdevice ${VM_SLOTS.cd}). Fix: install to the system disk, ${systemDisk} (the default).`);
   const installBaseUrl = o.installBaseUrl === undefined ? undefined : readString(p, "coreos.installBaseUrl", o.installBaseUrl);
-  if (installBaseUrl !== undefined && !/^https?:\/\/[^\s'"]+$/.test(installBaseUrl)) p.add("coreos.installBaseUrl", "must be an http(s) URL.");
+  if (installBaseUrl !== undefined) installBaseUrlProblems(p, installBaseUrl);
   return {
     channel: readEnum(p, "coreos.channel", o.channel, ["alpha", "beta", "stable"] as const, "alpha"),
     rebootStrategy: readEnum(p, "coreos.rebootStrategy", o.rebootStrategy, ["etcd-lock", "reboot", "best-effort", "off"] as const, "etcd-lock"),
@@ -508,18 +507,37 @@ function parseCoreos(p: Problems, o: Obj): CoreosSettings {
   };
 }
 
+/** Folders of a Linux system (FHS) that a managed export must not open: these and everything in them. */
+const SYSTEM_TREES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr"];
+/** Folders that hold other things: exporting one of them whole is refused, a folder inside is fine (/srv/nfs). */
+const SYSTEM_PARENTS = ["/home", "/media", "/mnt", "/opt", "/srv", "/tmp", "/var"];
+
+function systemFolderOf(path: string): string | undefined {
+  return SYSTEM_TREES.find((t) => path === t || path.startsWith(`${t}/`)) ?? SYSTEM_PARENTS.find((t) => path === t);
+}
+
 function parseNas(p: Problems, o: Obj, network: NetworkSettings): NasSettings {
   checkKeys(p, "nas", o, ["server", "export", "mountPoint", "options", "managed", "sshUser", "sshPort", "protect"]);
   const server = readString(p, "nas.server", o.server);
   if (server && !isIPv4(server)) {
     p.add("nas.server", `${JSON.stringify(server)} is not an IPv4 address (the mount unit runs before DNS is guaranteed).`);
-  } else if (server && parseCidr(network.cidr)) {
+  } else if (server && clusterCidr(network)) {
     const reachable = [network.cidr, ...network.routedNetworks].filter((c) => parseCidr(c));
     if (!reachable.some((c) => inCidr(server, c)))
       p.add("nas.server", `${server} is not reachable from the nodes: it is outside network.cidr ${network.cidr} and every network.routedNetworks entry. Fix: correct the address or add its network to ${CONFIG_NAMESPACE}:network.routedNetworks.`);
   }
   const exportPath = readString(p, "nas.export", o.export);
+  const managed = readBool(p, "nas.managed", o.managed, false);
   if (exportPath && !/^\/[A-Za-z0-9._/-]*$/.test(exportPath)) p.add("nas.export", `${JSON.stringify(exportPath)} must be an absolute path of letters, digits, '.', '_', '-' and '/'.`);
+  else if (exportPath && exportPath !== "/" && (exportPath.endsWith("/") || exportPath.includes("//") || /(^|\/)\.\.?(\/|$)/.test(exportPath)))
+    p.add("nas.export", `${JSON.stringify(exportPath)} must be a normalised absolute path: no "." or ".." segments, no "//", no trailing "/" (e.g. /nfs/NFS).`);
+  else if (exportPath && managed) {
+    const system = systemFolderOf(exportPath);
+    if (exportPath === "/")
+      p.add("nas.export", `"/" would export the NAS's whole file system read-write to the cluster network (and the program creates www/, nginx/ and services/ in it). Fix: export a folder of its own, e.g. /nfs/NFS.`);
+    else if (system)
+      p.add("nas.export", `${exportPath} is ${system === exportPath ? "" : `inside `}the NAS's system folder ${system}: a managed export would open it read-write to the cluster network. Fix: export a folder of its own, e.g. /nfs/NFS.`);
+  }
   const mountPoint = readString(p, "nas.mountPoint", o.mountPoint, "/mnt/nfs");
   if (!/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(mountPoint) || mountPoint.includes("//") || /(^|\/)\.\.?(\/|$)/.test(mountPoint))
     p.add("nas.mountPoint", `${JSON.stringify(mountPoint)} must be a normalised absolute path such as /mnt/nfs.`);
@@ -531,7 +549,7 @@ function parseNas(p: Problems, o: Obj, network: NetworkSettings): NasSettings {
   if (sshPort < 1 || sshPort > 65535) p.add("nas.sshPort", `${sshPort} is not a TCP port (1-65535).`);
   const sshUser = readString(p, "nas.sshUser", o.sshUser, "root");
   if (!/^[a-z_][a-z0-9_-]*$/.test(sshUser)) p.add("nas.sshUser", `${JSON.stringify(sshUser)} is not a valid user name.`);
-  return { server, export: exportPath, mountPoint, options, managed: readBool(p, "nas.managed", o.managed, false), sshUser, sshPort, protect: readBool(p, "nas.protect", o.protect, false) };
+  return { server, export: exportPath, mountPoint, options, managed, sshUser, sshPort, protect: readBool(p, "nas.protect", o.protect, false) };
 }
 
 function parseClusters(p: Problems, value: unknown, network: NetworkSettings): ClusterSettings[] {
@@ -619,7 +637,7 @@ function parseNode(p: Problems, path: string, value: unknown, defaults: NodeDefa
   const ip = readString(p, `${path}.ip`, o.ip);
   if (ip && !isIPv4(ip)) {
     p.add(`${path}.ip`, `${JSON.stringify(ip)} is not an IPv4 address.`);
-  } else if (ip && parseCidr(network.cidr)) {
+  } else if (ip && clusterCidr(network)) {
     const bounds = networkBounds(network.cidr);
     if (!inCidr(ip, network.cidr))
       p.add(`${path}.ip`, `${ip} is outside network.cidr ${network.cidr}. Fix: choose an address in ${network.cidr} or change ${CONFIG_NAMESPACE}:network.cidr.`);
@@ -628,13 +646,18 @@ function parseNode(p: Problems, path: string, value: unknown, defaults: NodeDefa
     else if (ip === network.gateway) p.add(`${path}.ip`, `${ip} is the gateway's address. Fix: choose another address.`);
   }
   const vcpus = readInt(p, `${path}.vcpus`, o.vcpus, defaults.vcpus);
-  if (vcpus < 1 || vcpus > 64) p.add(`${path}.vcpus`, `${vcpus} vCPUs is out of range (1-64).`);
+  if (vcpus < 1 || vcpus > XEN_MAX_VCPUS)
+    p.add(`${path}.vcpus`, `${vcpus} vCPUs is out of range: XenServer gives a VM 1 to ${XEN_MAX_VCPUS}. Fix: set vcpus between 1 and ${XEN_MAX_VCPUS}.`);
   const memoryMiB = readInt(p, `${path}.memoryMiB`, o.memoryMiB, defaults.memoryMiB);
   if (memoryMiB < MIN_MEMORY_MIB)
     p.add(`${path}.memoryMiB`, `${memoryMiB} MiB is below the ${MIN_MEMORY_MIB} MiB CoreOS needs to run etcd, fleet and containers. Fix: set memoryMiB to ${MIN_MEMORY_MIB} or more.`);
+  else if (memoryMiB > XEN_MAX_MEMORY_MIB)
+    p.add(`${path}.memoryMiB`, `${memoryMiB} MiB is past the most memory XenServer gives a VM (${XEN_MAX_MEMORY_MIB} MiB, 1.5 TiB). Fix: set memoryMiB to at most ${XEN_MAX_MEMORY_MIB}.`);
   const diskGiB = readInt(p, `${path}.diskGiB`, o.diskGiB, defaults.diskGiB);
   if (diskGiB < MIN_DISK_GIB)
     p.add(`${path}.diskGiB`, `${diskGiB} GiB is below the ${MIN_DISK_GIB} GiB the CoreOS image needs (thesis Annex 2). Fix: set diskGiB to ${MIN_DISK_GIB} or more.`);
+  else if (diskGiB > XEN_MAX_VHD_DISK_GIB)
+    p.add(`${path}.diskGiB`, `${diskGiB} GiB is past XenServer's largest virtual disk (${XEN_MAX_VHD_DISK_GIB} GiB on NFS, LVM and EXT storage). Fix: set diskGiB to at most ${XEN_MAX_VHD_DISK_GIB}.`);
   const metadata = { ...clusterMetadata, ...readStringMap(p, `${path}.metadata`, o.metadata) };
   const sshHost = o.sshHost === undefined ? undefined : readString(p, `${path}.sshHost`, o.sshHost);
   if (sshHost !== undefined && !isIPv4(sshHost) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(sshHost))

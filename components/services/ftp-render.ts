@@ -19,6 +19,7 @@
 import { createHash, createHmac, pbkdf2Sync } from "crypto";
 import { RenderedFile, RenderedUnit, ServiceBundle, XFleet, renderUnitFile, unitName } from "../fleet/unit-file";
 import { absPath, dockerServiceDirectives, imageRef, port } from "./scripts/common";
+import { FTP_USER_RE } from "../config/limits";
 
 export const FTP_DEFAULTS = {
   container: "vsftpd",
@@ -113,7 +114,8 @@ export interface FtpUser {
   password: string;
 }
 
-export const FTP_USER_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+/** The FTP user rule lives with the settings (config layer), which check it first; the renderer re-checks. */
+export { FTP_USER_RE };
 
 /**
  * The salt of a user, 16 characters derived from (name, password):
