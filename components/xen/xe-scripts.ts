@@ -206,3 +206,42 @@ export function renderNodeHaltScript(spec: NodeHaltSpec): string {
     ],
   });
 }
+
+/** Where XenServer keeps its tools ISOs in dom0 (xscontainer's XS_TOOLS_ISO_PATH). */
+export const TOOLS_ISO_GLOB = "/opt/xensource/packages/iso/xs-tools-*.iso";
+/** The Linux guest agent's files that xscontainer copies from the tools ISO's Linux/ folder. */
+export const GUEST_AGENT_FILES = [
+  "xe-daemon",
+  "xe-linux-distribution",
+  "xe-linux-distribution.service",
+  "xe-update-guest-attrs",
+  "xen-vcpu-hotplug.rules",
+  "install.sh",
+  "versions.deb",
+  "versions.rpm",
+] as const;
+
+/** Reads the guest agent's files from the host's tools ISO (`scripts/guest-agent.sh`). */
+export function renderGuestAgentScript(opts: { toolsGlob?: string } = {}): string {
+  return scriptWithHeader(body("guest-agent.sh"), {
+    title: "read the Linux guest agent from the tools ISO",
+    what: "guest agent",
+    params: [
+      ["tools_glob", opts.toolsGlob ?? TOOLS_ISO_GLOB],
+      ["agent_files", GUEST_AGENT_FILES.join(" ")],
+    ],
+  });
+}
+
+/** The guest agent script's output as config drive files under `agent/`. */
+export function parseGuestAgentListing(stdout: string): Array<{ path: string; content: Buffer; mode: number }> {
+  const known = new Set<string>(GUEST_AGENT_FILES);
+  return stdout
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      const m = /^(\S+) ([0-7]{3,4}) ([A-Za-z0-9+/=]*)$/.exec(line.trim());
+      if (!m || !known.has(m[1])) throw new Error(`unexpected line from the guest agent script: ${JSON.stringify(line.slice(0, 80))}`);
+      return { path: `agent/${m[1]}`, content: Buffer.from(m[3], "base64"), mode: parseInt(m[2], 8) };
+    });
+}
