@@ -19,9 +19,11 @@ import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
 import * as path from "path";
-import { CONFIG_NAMESPACE, StackSettings, parseSettings } from "../../components/config/settings";
+import * as yaml from "js-yaml";
+import { CONFIG_NAMESPACE, StackSettings, parseSettings, prefixLength } from "../../components/config/settings";
+import { renderCloudConfig } from "../../components/coreos/cloud-config-render";
 import { galeraNodes, renderFtpBundle, renderGaleraBundle, renderWebBundle } from "../../components/services/bundles";
-import { labRaw } from "../fixtures/settings";
+import { labRaw, stackRawSettings } from "../fixtures/settings";
 import { ROOT } from "../support/engine";
 import { SocketFront } from "../support/socket-front";
 import { Sshd } from "../support/sshd";
@@ -215,10 +217,10 @@ export class NodeSshds {
     return this.fronts[index]?.host ?? `127.0.2.${index + 1}`;
   }
 
-  /** Sets every node's MaxConnections (e.g. to what a rendered sshd.socket drop-in sets). */
-  setMaxConnections(n: number): void {
-    this.maxConnections = n;
-    for (const f of this.fronts) f.setMaxConnections(n);
+  /** Sets each node's MaxConnections (one for all, or node by node), e.g. what its rendered cloud-config sets. */
+  setMaxConnections(n: number | number[]): void {
+    if (typeof n === "number") this.maxConnections = n;
+    this.fronts.forEach((f, i) => f.setMaxConnections(typeof n === "number" ? n : n[i] ?? SYSTEMD_MAX_CONNECTIONS));
   }
 
   /** Peak connections per node sshd, and every dropped connection's journal line. */
@@ -347,4 +349,56 @@ export function plannedUnits(s: StackSettings): string[] {
     ...(ftp ? renderFtpBundle(ftp, ftp.users.map((name) => ({ name, password: "placeholder" }))).units : []),
   ];
   return units.flatMap((u) => (u.instances?.length ? u.instances : [u.name])).sort();
+}
+
+/**
+ * The production stack's settings (Pulumi.production.yaml: a 7-node web/ftp cluster and a
+ * 3-node database cluster, web, ftp and galera) pointed at the sandbox like `sandboxSettings`:
+ * node i over all clusters is node sshd i, reached through the host. The NAS is used as an
+ * appliance (its export command would dial the NAS's own address, which is data here), and
+ * nothing is protected, so the test can tear it down.
+ */
+export function productionSandboxSettings(t: SandboxTarget): any {
+  const raw = stackRawSettings("production");
+  const x = raw.xenserver as any;
+  raw.xenserver = { ...x, host: "127.0.0.1", port: t.port, user: "root", hostKey: t.hostKey, isoRepository: { ...x.isoRepository, location: t.isoDir } };
+  raw.ssh = { authorizedKeys: [t.authorizedKey], user: "root", port: t.nodes.port, viaXenServer: true };
+  raw.discovery = { endpoint: t.discoveryEndpoint };
+  raw.nas = { ...(raw.nas as any), managed: false, protect: false };
+  let i = 0;
+  for (const cluster of raw.clusters as any[]) {
+    delete cluster.protect;
+    for (const node of cluster.nodes) node.sshHost = t.nodes.host(i++);
+  }
+  return raw;
+}
+
+/**
+ * Each node's sshd.socket MaxConnections as its cloud-config renders it (the program's own
+ * renderer, every node in `sandboxSettings` order): the `MaxConnections=` of an
+ * `sshd.socket` drop-in when there is one, else systemd's default 64.
+ */
+export function nodeMaxConnections(s: StackSettings): number[] {
+  return s.clusters.flatMap((c) =>
+    c.nodes.map((n) => {
+      const text = renderCloudConfig({
+        hostname: n.name,
+        ip: n.ip,
+        prefixLength: prefixLength(s.network.cidr),
+        gateway: s.network.gateway,
+        dns: s.network.dns,
+        interface: s.network.interface,
+        sshAuthorizedKeys: s.ssh.authorizedKeys,
+        discoveryUrl: "http://127.0.0.1/unused",
+        fleetMetadata: n.metadata,
+        nfs: { server: s.nas.server, export: s.nas.export, mountPoint: s.nas.mountPoint, options: s.nas.options },
+        install: { device: s.coreos.installDevice, channel: s.coreos.channel, baseUrl: s.coreos.installBaseUrl },
+        rebootStrategy: s.coreos.rebootStrategy,
+      });
+      const doc = yaml.load(text.replace(/^#cloud-config\n/, "")) as { coreos?: { units?: Array<{ name: string; "drop-ins"?: Array<{ content?: string }> }> } };
+      const socket = doc.coreos?.units?.find((u) => u.name === "sshd.socket");
+      const values = (socket?.["drop-ins"] ?? []).flatMap((d) => [...(d.content ?? "").matchAll(/^MaxConnections=(\d+)\s*$/gm)].map((m) => Number(m[1])));
+      return values.length ? values[values.length - 1] : SYSTEMD_MAX_CONNECTIONS;
+    }),
+  );
 }
