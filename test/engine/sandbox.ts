@@ -361,7 +361,9 @@ export function plannedUnits(s: StackSettings): string[] {
 export function productionSandboxSettings(t: SandboxTarget): any {
   const raw = stackRawSettings("production");
   const x = raw.xenserver as any;
-  raw.xenserver = { ...x, host: "127.0.0.1", port: t.port, user: "root", hostKey: t.hostKey, isoRepository: { ...x.isoRepository, location: t.isoDir } };
+  // The xe double's host has the lab's network, SR and template (test/sandbox/bin/xe).
+  const lab = labRaw().xenserver;
+  raw.xenserver = { ...x, network: lab.network, storageRepository: lab.storageRepository, template: lab.template, host: "127.0.0.1", port: t.port, user: "root", hostKey: t.hostKey, isoRepository: { ...x.isoRepository, location: t.isoDir } };
   raw.ssh = { authorizedKeys: [t.authorizedKey], user: "root", port: t.nodes.port, viaXenServer: true };
   raw.discovery = { endpoint: t.discoveryEndpoint };
   raw.nas = { ...(raw.nas as any), managed: false, protect: false };
