@@ -14,12 +14,17 @@
  * Behaviour follows the real provider's source (pulumi-command provider/pkg/provider:
  * common/inputs.go, local/*.go, remote/*.go; the diff and secret flow of
  * pulumi-go-provider's infer package):
- *   - Check applies the schema defaults (addPreviousOutputInEnv true; connection port 22,
- *     user root, dialErrorLimit 10, perDialTimeout 15, also for proxy) and marks
- *     `connection` secret;
+ *   - Check applies the schema defaults (connection port 22, user root, dialErrorLimit 10,
+ *     perDialTimeout 15, also for proxy: remote/connection.go and proxyConnection.go
+ *     SetDefault) and marks `connection` secret. `addPreviousOutputInEnv` has no default in
+ *     the resources' schema: an unset value stays unset in inputs and state, and a run treats
+ *     it as true (remote/commandOutputs.go: `AddPreviousOutputInEnv == nil || *…`);
  *   - a change to `triggers` replaces (the schema's replaceOnChanges, and the SDK adds
  *     replaceOnChanges "triggers[*]"), even when `update` is set; any other input change
  *     (connection included) is an in-place update; replacements create before deleting;
+ *   - remote commands: SSH as lib/ssh.ts describes (connections held open until this process
+ *     exits, the proxy handshake retried on its closed channel, perDialTimeout bounding only
+ *     the TCP connect, a stale SSH_AUTH_SOCK failing every remote command before dialing);
  *   - Create runs `create` (nothing when absent: stdout and stderr are ""); Update runs
  *     `update`, else `create`, else nothing (keeping the old stdout/stderr); Delete runs
  *     `delete` of the old state. PULUMI_COMMAND_STDOUT/STDERR carry the state's previous
@@ -88,8 +93,8 @@ export async function check(urn: string, _olds: PlainObject, news: PlainObject):
   const type = urnType(urn);
   inputKeys(urn);
   const failures: provider.CheckFailure[] = [];
+  // No default for addPreviousOutputInEnv: unset stays unset (see header).
   const inputs: PlainObject = { ...news };
-  inputs.addPreviousOutputInEnv ??= true;
   const logging = reveal(inputs.logging);
   if (logging !== undefined && logging !== null && logging !== UNKNOWN && !LOGGING.includes(String(logging))) {
     failures.push({ property: "logging", reason: `logging must be one of ${LOGGING.join(", ")}; got ${JSON.stringify(logging)}` });

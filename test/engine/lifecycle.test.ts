@@ -3,8 +3,10 @@
  * the CLI built by .ci/pulumi-toolchain.sh, the Automation API with a local file backend, the
  * provider stand-ins (scripts/providers) as plugins.
  *
- * The sandbox: one real sshd on 127.0.0.1 stands in for the XenServer host AND every node.
- * Its sessions get the doubles first on PATH (test/sandbox/bin: `xe` and `fleetctl`, which
+ * The sandbox: one real sshd on 127.0.0.1 (OpenSSH's default limits) stands in for the
+ * XenServer host; every node is its own socket-activated `sshd -i` with systemd's
+ * MaxConnections=64, reached through the host as the program's default
+ * `ssh.viaXenServer: true` does (see ./sandbox.ts, NodeSshds). Their sessions get the doubles first on PATH (test/sandbox/bin: `xe` and `fleetctl`, which
  * accept only the real grammar and keep state in files of this test) and run in a private
  * mount namespace with a tmpfs on /mnt/nfs and /etc/xen-coreos, so what the program writes on
  * "nodes" stays in memory that disappears with the sshd. The discovery service is a small
@@ -36,6 +38,7 @@ import {
   GiB,
   MiB,
   SANDBOX_BIN,
+  NodeSshds,
   XeDouble,
   configJson,
   fleetMachines,
@@ -82,6 +85,8 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
   let tmp: string;
   let sshd: Sshd | undefined;
   let timingSshd: Sshd | undefined;
+  let nodeSshds: NodeSshds | undefined;
+  let timingNodes: NodeSshds | undefined;
   const discovery = new DiscoveryService();
   let xe: XeDouble;
   let fleet: FleetDouble;
@@ -103,7 +108,7 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
   const marker = (node: string, stackName = "sandbox", cluster = "lab") => `${stackName}/${cluster}/${node}`;
   const isoDir = () => path.join(tmp, "isos");
 
-  const target = (s: Sshd) => ({ port: s.port, hostKey: s.hostKey, authorizedKey: s.clientPublicKey, isoDir: isoDir(), discoveryEndpoint: discovery.endpoint });
+  const target = (s: Sshd, nodes: NodeSshds) => ({ port: s.port, hostKey: s.hostKey, nodes, authorizedKey: s.clientPublicKey, isoDir: isoDir(), discoveryEndpoint: discovery.endpoint });
 
   async function stackFor(name: string, rawSettings: any, key: string): Promise<Stack> {
     const st = await newStack({ baseDir: path.join(tmp, "stacks"), stackName: name, projectName: PROJECT, program: async () => xenCoreosProgram(), env: { NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" } });
@@ -129,7 +134,9 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
       },
       tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
     });
-    raw = sandboxSettings(target(sshd));
+    nodeSshds = new NodeSshds(sshd, 8);
+    await nodeSshds.start();
+    raw = sandboxSettings(target(sshd, nodeSshds));
     settings = parsed(raw);
     planned = plannedResources(settings);
     // fleet lists every node of the cluster (ips and metadata, cluster=<name> included).
@@ -142,6 +149,9 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
     note(`SDK gRPC rejections after the engine went away (failed update), tolerated: ${monitorGone}`);
     // eslint-disable-next-line no-console
     console.log(["engine lifecycle, measured:", ...report.map((l) => `  ${l}`)].join("\n"));
+    for (const n of [nodeSshds, timingNodes]) if (n) note(`node sshds (${n.port}): ${n.stats().map((x) => `${x.host} peak ${x.peak}, dropped ${x.dropped}`).join("; ")}`);
+    await nodeSshds?.stop();
+    await timingNodes?.stop();
     await sshd?.stop();
     await timingSshd?.stop();
     await discovery.stop();
@@ -338,7 +348,7 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
 
   it("5. an xe failure halfway through up: the error names the node, state keeps what was done, the next up makes no duplicate", async () => {
     const nodes = [1, 2, 3].map((i) => ({ name: `f${i}`, ip: `10.50.0.${110 + i}` }));
-    const fraw = sandboxSettings(target(sshd!), { services: false, nodes });
+    const fraw = sandboxSettings(target(sshd!, nodeSshds!), { services: false, nodes });
     const fplanned = plannedResources(parsed(fraw));
     const fstack = await stackFor("failure", fraw, sshd!.clientKey);
     let destroyed = false;
@@ -450,13 +460,15 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
       permitRootLogin: "yes",
       setEnv: { PATH: [SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: txe.stateFile, XE_DELAY_MS: "300" },
     });
+    timingNodes = new NodeSshds(timingSshd, 7);
+    await timingNodes.start();
     const measure = async (count: number) => {
       const nodes = Array.from({ length: count }, (_, i) => ({ name: `t${count}n${i + 1}`, ip: `10.50.0.${120 + count * 10 + i}` }));
-      const st = await stackFor(`timing${count}`, sandboxSettings(target(timingSshd!), { services: false, nodes }), timingSshd!.clientKey);
+      const st = await stackFor(`timing${count}`, sandboxSettings(target(timingSshd!, timingNodes!), { services: false, nodes }), timingSshd!.clientKey);
       const t0 = Date.now();
       const up = await st.up();
       const wall = Date.now() - t0;
-      expect(up.summary.resourceChanges).toEqual({ create: plannedResources(parsed(sandboxSettings(target(timingSshd!), { services: false, nodes }))).total });
+      expect(up.summary.resourceChanges).toEqual({ create: plannedResources(parsed(sandboxSettings(target(timingSshd!, timingNodes!), { services: false, nodes }))).total });
       for (const n of nodes) expect(txe.vmsWithMarker(marker(n.name, `timing${count}`, "lab")).map((v) => v["power-state"])).toEqual(["running"]);
       // The VM part: from the first to the last xe call of this up.
       const calls = txe.calls().filter((c) => c.start >= t0);

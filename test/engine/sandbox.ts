@@ -1,7 +1,17 @@
 /**
  * The sandbox the engine tests deploy into: the xe and fleetctl doubles' state files, a
  * discovery service on 127.0.0.1, and the stack settings that point the program at a test
- * sshd (standing in for the XenServer host and for every node).
+ * sshd standing in for the XenServer host, and at socket-activated node sshds behind it.
+ *
+ * The program takes its default path, `ssh.viaXenServer: true`: every node command goes
+ * through the XenServer host as a proxy (a direct-tcpip channel from the host's sshd to the
+ * node's `sshHost`). In the sandbox each node's `sshHost` is a loopback address of its own
+ * (127.0.2.N, all on one port) where a `NodeSshds` front listens: one front per node, each
+ * counting that node's connections against its own MaxConnections as that node's
+ * `sshd.socket` would (test/support/socket-front.ts), each connection served by its own
+ * `sshd -i`. One front per node, not one shared: the limit is per node, and the busiest node
+ * (a cluster's first, which runs every fleetctl) must be measured alone; a shared counter
+ * would add up every node's connections and refuse what no real node would.
  */
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -9,10 +19,14 @@ import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
 import * as path from "path";
-import { CONFIG_NAMESPACE, StackSettings, parseSettings } from "../../components/config/settings";
+import * as yaml from "js-yaml";
+import { CONFIG_NAMESPACE, StackSettings, parseSettings, prefixLength } from "../../components/config/settings";
+import { renderCloudConfig } from "../../components/coreos/cloud-config-render";
 import { galeraNodes, renderFtpBundle, renderGaleraBundle, renderWebBundle } from "../../components/services/bundles";
-import { labRaw } from "../fixtures/settings";
+import { labRaw, stackRawSettings } from "../fixtures/settings";
 import { ROOT } from "../support/engine";
+import { SocketFront } from "../support/socket-front";
+import { Sshd } from "../support/sshd";
 
 export const SANDBOX_BIN = path.join(ROOT, "test/sandbox/bin");
 export const XE = path.join(SANDBOX_BIN, "xe");
@@ -161,13 +175,83 @@ export class FleetDouble {
   }
 }
 
+// ---------------------------------------------------------------- the nodes' sshd.socket
+
+/** systemd's default MaxConnections of a socket unit (src/core/socket.c, socket_init). */
+export const SYSTEMD_MAX_CONNECTIONS = 64;
+
+/**
+ * The nodes' sshds: node i (in the order of `sandboxSettings`) is 127.0.2.(i+1):port, a
+ * socket-activated sshd with MaxConnections `maxConnections` (see the header).
+ */
+export class NodeSshds {
+  readonly fronts: SocketFront[] = [];
+  port = 0;
+
+  constructor(private readonly sshd: Sshd, readonly count: number, private maxConnections = SYSTEMD_MAX_CONNECTIONS) {}
+
+  async start(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const first = new SocketFront({ host: "127.0.2.1", serve: { kind: "inetd", argv: () => this.sshd.inetdArgv() }, maxConnections: this.maxConnections });
+      await first.start();
+      const started = [first];
+      try {
+        for (let i = 2; i <= this.count; i++) {
+          const f = new SocketFront({ host: `127.0.2.${i}`, port: first.port, serve: { kind: "inetd", argv: () => this.sshd.inetdArgv() }, maxConnections: this.maxConnections });
+          await f.start();
+          started.push(f);
+        }
+      } catch (e) {
+        for (const f of started) await f.stop();
+        if ((e as NodeJS.ErrnoException).code === "EADDRINUSE" && attempt < 5) continue;
+        throw e;
+      }
+      this.fronts.push(...started);
+      this.port = first.port;
+      return;
+    }
+  }
+
+  host(index: number): string {
+    if (index >= this.count) throw new Error(`the sandbox has ${this.count} node sshds; node ${index + 1} has none`);
+    return this.fronts[index]?.host ?? `127.0.2.${index + 1}`;
+  }
+
+  /** Sets each node's MaxConnections (one for all, or node by node), e.g. what its rendered cloud-config sets. */
+  setMaxConnections(n: number | number[]): void {
+    if (typeof n === "number") this.maxConnections = n;
+    this.fronts.forEach((f, i) => f.setMaxConnections(typeof n === "number" ? n : n[i] ?? SYSTEMD_MAX_CONNECTIONS));
+  }
+
+  /** Peak connections per node sshd, and every dropped connection's journal line. */
+  stats(): Array<{ host: string; peak: number; accepted: number; dropped: number; journal: string[] }> {
+    return this.fronts.map((f) => ({ host: f.host, peak: f.peak, accepted: f.accepted, dropped: f.dropped, journal: [...f.journal] }));
+  }
+
+  /** Starts counting anew (peak and totals), e.g. before one `up`. */
+  resetCounts(): void {
+    for (const f of this.fronts) {
+      f.peak = f.current;
+      f.accepted = 0;
+      f.dropped = 0;
+      f.journal.length = 0;
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const f of this.fronts) await f.stop();
+  }
+}
+
 // ---------------------------------------------------------------- settings
 
 export interface SandboxTarget {
-  /** sshd port standing in for the XenServer host and every node. */
+  /** sshd port standing in for the XenServer host (the proxy of every node connection). */
   port: number;
-  /** Host key of that sshd (checked on the XenServer connection). */
+  /** Host key of that sshd (checked on the XenServer connection and its proxy use). */
   hostKey: string;
+  /** The nodes' socket-activated sshds (one loopback address each, one port). */
+  nodes: NodeSshds;
   /** Public key put in the nodes' authorized keys. */
   authorizedKey: string;
   isoDir: string;
@@ -177,19 +261,20 @@ export interface SandboxTarget {
 export const COREOS_ISO = "coreos_production_iso_image.iso";
 
 /**
- * The lab stack's settings (Pulumi.lab.yaml) pointed at the sandbox: the XenServer host and
- * every node are the test sshd on 127.0.0.1 (node `ip`s stay 10.50.0.x: data only), root
- * over SSH without the XenServer jump, the ISO library in a temporary directory, the local
- * discovery service. Galera is left out (see the report on global fleet units).
+ * The lab stack's settings (Pulumi.lab.yaml) pointed at the sandbox: the XenServer host is the
+ * test sshd on 127.0.0.1, each node its own socket-activated sshd reached through it
+ * (`ssh.viaXenServer: true`, the default; node `ip`s stay 10.50.0.x: data only), root over
+ * SSH, the ISO library in a temporary directory, the local discovery service. Galera is left
+ * out of the lab (see the report on global fleet units); `productionSandboxSettings` has it.
  */
 export function sandboxSettings(t: SandboxTarget, opts: { services: boolean; nodes?: Array<{ name: string; ip: string }> } = { services: true }): any {
   const raw = labRaw();
   raw.xenserver = { ...raw.xenserver, host: "127.0.0.1", port: t.port, user: "root", hostKey: t.hostKey, isoRepository: { ...raw.xenserver.isoRepository, location: t.isoDir } };
-  raw.ssh = { authorizedKeys: [t.authorizedKey], user: "root", port: t.port, viaXenServer: false };
+  raw.ssh = { authorizedKeys: [t.authorizedKey], user: "root", port: t.nodes.port, viaXenServer: true };
   raw.discovery = { endpoint: t.discoveryEndpoint };
   const cluster = raw.clusters[0];
   if (opts.nodes) cluster.nodes = opts.nodes.map((n) => ({ ...n }));
-  for (const node of cluster.nodes) node.sshHost = "127.0.0.1";
+  cluster.nodes.forEach((node: any, i: number) => (node.sshHost = t.nodes.host(i)));
   // Nodes that differ from the cluster defaults, so each VM's own settings are checked.
   cluster.nodes[0].vcpus = 2;
   if (!opts.services) delete raw.services;
@@ -264,4 +349,58 @@ export function plannedUnits(s: StackSettings): string[] {
     ...(ftp ? renderFtpBundle(ftp, ftp.users.map((name) => ({ name, password: "placeholder" }))).units : []),
   ];
   return units.flatMap((u) => (u.instances?.length ? u.instances : [u.name])).sort();
+}
+
+/**
+ * The production stack's settings (Pulumi.production.yaml: a 7-node web/ftp cluster and a
+ * 3-node database cluster, web, ftp and galera) pointed at the sandbox like `sandboxSettings`:
+ * node i over all clusters is node sshd i, reached through the host. The NAS is used as an
+ * appliance (its export command would dial the NAS's own address, which is data here), and
+ * nothing is protected, so the test can tear it down.
+ */
+export function productionSandboxSettings(t: SandboxTarget): any {
+  const raw = stackRawSettings("production");
+  const x = raw.xenserver as any;
+  // The xe double's host has the lab's network, SR and template (test/sandbox/bin/xe).
+  const lab = labRaw().xenserver;
+  raw.xenserver = { ...x, network: lab.network, storageRepository: lab.storageRepository, template: lab.template, host: "127.0.0.1", port: t.port, user: "root", hostKey: t.hostKey, isoRepository: { ...x.isoRepository, location: t.isoDir } };
+  raw.ssh = { authorizedKeys: [t.authorizedKey], user: "root", port: t.nodes.port, viaXenServer: true };
+  raw.discovery = { endpoint: t.discoveryEndpoint };
+  raw.nas = { ...(raw.nas as any), managed: false, protect: false };
+  let i = 0;
+  for (const cluster of raw.clusters as any[]) {
+    delete cluster.protect;
+    for (const node of cluster.nodes) node.sshHost = t.nodes.host(i++);
+  }
+  return raw;
+}
+
+/**
+ * Each node's sshd.socket MaxConnections as its cloud-config renders it (the program's own
+ * renderer, every node in `sandboxSettings` order): the `MaxConnections=` of an
+ * `sshd.socket` drop-in when there is one, else systemd's default 64.
+ */
+export function nodeMaxConnections(s: StackSettings): number[] {
+  return s.clusters.flatMap((c) =>
+    c.nodes.map((n) => {
+      const text = renderCloudConfig({
+        hostname: n.name,
+        ip: n.ip,
+        prefixLength: prefixLength(s.network.cidr),
+        gateway: s.network.gateway,
+        dns: s.network.dns,
+        interface: s.network.interface,
+        sshAuthorizedKeys: s.ssh.authorizedKeys,
+        discoveryUrl: "http://127.0.0.1/unused",
+        fleetMetadata: n.metadata,
+        nfs: { server: s.nas.server, export: s.nas.export, mountPoint: s.nas.mountPoint, options: s.nas.options },
+        install: { device: s.coreos.installDevice, channel: s.coreos.channel, baseUrl: s.coreos.installBaseUrl },
+        rebootStrategy: s.coreos.rebootStrategy,
+      });
+      const doc = yaml.load(text.replace(/^#cloud-config\n/, "")) as { coreos?: { units?: Array<{ name: string; "drop-ins"?: Array<{ content?: string }> }> } };
+      const socket = doc.coreos?.units?.find((u) => u.name === "sshd.socket");
+      const values = (socket?.["drop-ins"] ?? []).flatMap((d) => [...(d.content ?? "").matchAll(/^MaxConnections=(\d+)\s*$/gm)].map((m) => Number(m[1])));
+      return values.length ? values[values.length - 1] : SYSTEMD_MAX_CONNECTIONS;
+    }),
+  );
 }

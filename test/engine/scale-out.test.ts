@@ -34,7 +34,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { xenCoreosProgram } from "../../components/program";
 import { changedSteps, cliMissing, describeIf, newStack, urnName, withEvents } from "../support/engine";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
-import { COREOS_ISO, DiscoveryService, SANDBOX_BIN, XeDouble, configJson, parsed, sandboxSettings } from "./sandbox";
+import { COREOS_ISO, DiscoveryService, NodeSshds, SANDBOX_BIN, XeDouble, configJson, parsed, sandboxSettings } from "./sandbox";
 
 const run = promisify(execFile);
 
@@ -106,11 +106,12 @@ interface EtcdctlCall { start: number; end: number; exit: number; api: string; a
 describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real engine, with real etcd", () => {
   let tmp: string;
   let sshd: Sshd | undefined;
+  let nodeSshds: NodeSshds | undefined;
   const discovery = new DiscoveryService();
   let xe: XeDouble;
   let stack: Stack;
   let etcdctlLog: string;
-  const target = () => ({ port: sshd!.port, hostKey: sshd!.hostKey, authorizedKey: sshd!.clientPublicKey, isoDir: path.join(tmp, "isos"), discoveryEndpoint: discovery.endpoint });
+  const target = () => ({ port: sshd!.port, hostKey: sshd!.hostKey, nodes: nodeSshds!, authorizedKey: sshd!.clientPublicKey, isoDir: path.join(tmp, "isos"), discoveryEndpoint: discovery.endpoint });
 
   /** The etcd processes standing in for the nodes' etcd2, by node number. */
   const etcds = new Map<number, { child: ChildProcess; exited: Promise<void>; stderr: () => string; env: Record<string, string> }>();
@@ -259,6 +260,9 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
       permitRootLogin: "yes",
       setEnv: { PATH: [wrapDir, SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
     });
+    // Each node's sshd, socket-activated, reached through the host (the default ssh.viaXenServer).
+    nodeSshds = new NodeSshds(sshd, 5);
+    await nodeSshds.start();
 
     // The bootstrap nodes' etcd: a static 3-member cluster ("discovery" is a stand-in that only hands out URLs).
     const initialCluster = [1, 2, 3].map((n) => `${nodeName(n)}=${peerUrl(n)}`).join(",");
@@ -307,6 +311,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     // eslint-disable-next-line no-console
     console.log(["growing a running cluster, measured:", ...report.map((l) => `  ${l}`)].join("\n"));
     for (const n of [...etcds.keys()]) await stopEtcd(n);
+    await nodeSshds?.stop();
     await sshd?.stop();
     await discovery.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });

@@ -21,10 +21,21 @@ const RID = "urn:pulumi:s::p::random:index/randomId:RandomId::id";
 const RPW = "urn:pulumi:s::p::random:index/randomPassword:RandomPassword::pw";
 
 describe("command stand-in: check", () => {
-  it("defaults addPreviousOutputInEnv to true and keeps other inputs as given", async () => {
-    const r = await cmd.check(LOCAL, {}, { create: "echo", stdin: secret("s") });
-    expect(r.failures).toEqual([]);
-    expect(r.inputs).toEqual({ create: "echo", stdin: secret("s"), addPreviousOutputInEnv: true });
+  it("gives addPreviousOutputInEnv no default (as the real schema) and keeps the inputs as given", async () => {
+    for (const urn of [LOCAL, REMOTE]) {
+      const news = urn === LOCAL ? { create: "echo", stdin: secret("s") } : { create: "echo", connection: { host: "h" } };
+      const r = await cmd.check(urn, {}, news);
+      expect(r.failures).toEqual([]);
+      expect(Object.keys(r.inputs)).not.toContain("addPreviousOutputInEnv");
+    }
+    expect((await cmd.check(LOCAL, {}, { create: "echo", addPreviousOutputInEnv: false })).inputs.addPreviousOutputInEnv).toBe(false);
+  });
+
+  it("an unset addPreviousOutputInEnv acts as true (commandOutputs.go: nil or true), false hides the output", async () => {
+    const olds = { create: "echo c", stdout: "prev", stderr: "" };
+    const unset = await cmd.update("id", LOCAL, olds, { create: 'echo "c ${PULUMI_COMMAND_STDOUT:-none}"' });
+    expect(unset.outs?.stdout).toBe("c prev");
+    expect(Object.keys(unset.outs ?? {})).not.toContain("addPreviousOutputInEnv");
   });
 
   it("fills the connection defaults (also of a proxy) and makes the connection a secret", async () => {

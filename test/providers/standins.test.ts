@@ -21,7 +21,7 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { bcryptVerify } from "../../scripts/providers/lib/bcrypt";
-import { dial, runRemote, SshLog } from "../../scripts/providers/lib/ssh";
+import { closeHeldConnections, dial, runRemote, SshLog } from "../../scripts/providers/lib/ssh";
 import { STANDIN_BIN, cliMissing, describeIf, eventsMentioning, isSdkResponseEcho, newStack as newEngineStack, withEvents } from "../support/engine";
 import { Sshd, keygen, sshdMissing as sshdMissingReason, startSshd } from "../support/sshd";
 
@@ -228,6 +228,7 @@ describeIf(cliMissing ?? sshdMissing)("provider stand-ins under the real engine:
   });
 
   afterAll(async () => {
+    closeHeldConnections(); // the SSH layer keeps every connection open, as the real provider does
     await sshd?.stop();
   });
 

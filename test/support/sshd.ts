@@ -89,6 +89,11 @@ export interface Sshd {
   ssh(user: string, command: string, input?: string): string;
   /** Runs argv inside the server's mount namespace (nsenter); returns stdout, throws on failure. */
   inNamespace(argv: string[], input?: string): string;
+  /**
+   * The argv of one `sshd -i` (inetd mode: one connection on stdin/stdout, as a socket-activated
+   * `sshd@.service` runs it) with this server's config, in its mount namespace.
+   */
+  inetdArgv(): string[];
   stop(): Promise<void>;
 }
 
@@ -118,9 +123,8 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       "PasswordAuthentication no",
       "KbdInteractiveAuthentication no",
       `PermitRootLogin ${opts.permitRootLogin ?? "prohibit-password"}`,
-      // Many parallel remote commands (one connection each) must not be dropped.
-      "MaxStartups 100:30:200",
-      "MaxSessions 100",
+      // OpenSSH's own limits, as on a stock host: MaxStartups 10:30:100 (past 10 unauthenticated
+      // connections, refuse 30 % rising to all at 100), MaxSessions 10. Not raised for tests.
       ...(opts.acceptEnv?.length ? [`AcceptEnv ${opts.acceptEnv.join(" ")}`] : []),
       ...(setEnv.length ? [`SetEnv ${setEnv.map(([k, v]) => `${k}=${v}`).join(" ")}`] : []),
       "",
@@ -178,6 +182,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
         `${user}@127.0.0.1`, command,
       ], input),
     inNamespace: (argv, input) => run("nsenter", ["-t", String(child.pid), "-m", "--", ...argv], input),
+    inetdArgv: () => (tmpfs.length ? ["nsenter", "-t", String(child.pid), "-m", "--"] : []).concat([SSHD, "-i", "-e", "-f", config]),
     stop,
   };
 }

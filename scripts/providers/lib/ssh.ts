@@ -1,25 +1,48 @@
 /**
  * SSH for the `command:remote:Command` stand-in, with the ssh2 client, following
- * pulumi-command 1.2.1 (provider/pkg/provider/remote/connection.go, commandOutputs.go):
+ * pulumi-command 1.2.1 (provider/pkg/provider/remote/connection.go, proxyConnection.go,
+ * commandOutputs.go, commandController.go):
  *
  *   - authentication methods in the real order: public key (`privateKey`, with
  *     `privateKeyPassword`), password, keyboard-interactive answering `password`, agent
- *     (`agentSocketPath`, else SSH_AUTH_SOCK); a key that does not parse fails before dialing;
+ *     (`agentSocketPath`, else SSH_AUTH_SOCK); a key that does not parse fails before dialing.
+ *     The agent socket is connected while the client config is built (connection.go,
+ *     SShConfig: `net.Dial("unix", …)`), so a stale SSH_AUTH_SOCK (a path that is gone, or a
+ *     socket nobody listens on) fails every remote command before any dial, even when a key is
+ *     given;
  *   - `hostKey` (an authorized_keys line, e.g. "ssh-ed25519 AAAA…"): the server's key must be
  *     exactly that key, else the handshake fails; without it any host key is accepted;
- *   - dialing retries: up to `dialErrorLimit` failed attempts are retried (-1: no limit; 0: one
- *     attempt), waiting 100 ms, then ×1.5 per attempt up to 5 s (the SDK's retry.Until
- *     defaults); `perDialTimeout` seconds bound each attempt (0: no bound); the last error is
- *     reported as `after N failed attempts: <error>`;
- *   - `proxy`: dial the bastion (its own limits and host key), open a direct-tcpip channel
- *     from it to host:port and run the SSH handshake over that channel; errors start `proxy: `;
+ *   - dialing retries (connection.go, dialWithRetry): up to `dialErrorLimit` failed attempts are
+ *     retried (-1: no limit; 0: one attempt), waiting 100 ms, then ×1.5 per attempt up to 5 s
+ *     (the SDK's retry.Until defaults); the last error is reported as
+ *     `after N failed attempts: <error>`;
+ *   - `perDialTimeout` is golang.org/x/crypto/ssh's ClientConfig.Timeout, which ssh.Dial
+ *     passes to net.DialTimeout: it bounds the TCP connect only. The SSH handshake after it
+ *     (version exchange, key exchange, authentication) has no bound at all: a server that
+ *     accepts the TCP connection and then stalls holds the command forever;
+ *   - `proxy` (connection.go, Dial): dial the bastion with its own retries ("Dial proxy", a new
+ *     TCP connection per attempt), then open a direct-tcpip channel from it to host:port with
+ *     retries ("Dial from proxy"), then run the SSH handshake over THAT channel with retries
+ *     ("Dial"). Go's ssh.NewClientConn closes the connection it was given when the handshake
+ *     fails, and the retry hands it the same, now closed, channel: every retry fails at once
+ *     with "ssh: handshake failed: EOF" (after the backoff), so one failed handshake through
+ *     the proxy is fatal and the reported error is that EOF, not the first cause. Errors start
+ *     `proxy: `. The proxy's own handshake is a plain ssh.Dial (bounded like any other);
+ *     the handshake over the channel is not bounded;
+ *   - connections are never closed (commandOutputs.go, run: the client from Dial is never
+ *     closed, only the session): each command's authenticated connection, and with a proxy the
+ *     bastion connection under it, stay open until the provider process exits. They are kept
+ *     in `held` (see `heldConnections`), so a target sshd sees them for the whole run;
  *   - a run: one session; `environment` via setenv requests (a refused variable fails the run,
  *     as the real provider's session.Setenv error does: sshd must AcceptEnv it);
- *     PULUMI_COMMAND_STDOUT/STDERR likewise but a refusal only warns; stdin written then
+ *     PULUMI_COMMAND_STDOUT/STDERR likewise but a refusal only warns; they are sent unless
+ *     `addPreviousOutputInEnv` is false (commandOutputs.go: `nil || true`); stdin written then
  *     closed; exit status and signal reported like Go's ssh.ExitError.
+ * `hostKey` is from the 1.2.x schema (connection.go of that release checks it in the host
+ * key callback); the stored copy read for the rest is the Dial above.
  */
 import * as crypto from "crypto";
-import * as fs from "fs";
+import * as net from "net";
 import { Client, ClientChannel, ConnectConfig, utils as sshUtils } from "ssh2";
 import type { AnyAuthMethod, AuthenticationType, NextAuthHandler, ParsedKey } from "ssh2";
 import { LineSplitter } from "./engine-log";
@@ -175,7 +198,27 @@ interface PreparedAuth {
   methods: AnyAuthMethod[];
 }
 
-function prepareAuth(c: ConnectionBase): PreparedAuth {
+/** Connects to a unix socket and closes it again: Go's net.Dial("unix", path) error texts. */
+function probeAgent(socketPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(socketPath);
+    sock.once("connect", () => {
+      sock.destroy();
+      resolve();
+    });
+    sock.once("error", (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === "ENOENT" ? "no such file or directory" :
+        err.code === "ECONNREFUSED" ? "connection refused" :
+        err.code === "EACCES" ? "permission denied" :
+        err.code === "ENOTSOCK" || err.code === "ECONNRESET" ? "connection refused" : err.message;
+      reject(new Error(`dial unix ${socketPath}: connect: ${why}`));
+    });
+  });
+}
+
+/** The client config's auth methods (connection.go, SShConfig): built, with the agent dialed, before any dial. */
+async function prepareAuth(c: ConnectionBase): Promise<PreparedAuth> {
   const methods: AnyAuthMethod[] = [{ type: "none", username: c.user }];
   if (c.privateKey !== undefined) {
     const key = parsePrivateKey(c.privateKey, c.privateKeyPassword);
@@ -192,20 +235,46 @@ function prepareAuth(c: ConnectionBase): PreparedAuth {
   }
   const agent = c.agentSocketPath ?? (process.env.SSH_AUTH_SOCK || undefined);
   if (agent !== undefined) {
-    // The real provider connects to the agent while building its config: a missing socket fails there.
-    try {
-      fs.statSync(agent);
-    } catch {
-      throw new Error(`dial unix ${agent}: connect: no such file or directory`);
-    }
+    // SShConfig dials the agent while building the config: a stale socket fails here, before any dial.
+    await probeAgent(agent);
     methods.push({ type: "agent", username: c.user, agent });
   }
   return { methods };
 }
 
-/** One SSH handshake + authentication, over a new TCP connection or over `sock`. */
-function connectOnce(c: ConnectionBase, auth: PreparedAuth, sock?: ClientChannel): Promise<Client> {
-  const endpoint = c.host.includes(":") ? `[${c.host}]:${c.port}` : `${c.host}:${c.port}`;
+const endpointOf = (c: ConnectionBase) => (c.host.includes(":") ? `[${c.host}]:${c.port}` : `${c.host}:${c.port}`);
+
+/** net.DialTimeout("tcp", …, perDialTimeout): the only part of a dial that perDialTimeout bounds (0: none). */
+export function tcpConnect(c: ConnectionBase): Promise<net.Socket> {
+  const endpoint = endpointOf(c);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: c.host, port: c.port });
+    const timer = c.perDialTimeout > 0
+      ? setTimeout(() => {
+          sock.destroy();
+          reject(new Error(`dial tcp ${endpoint}: i/o timeout`));
+        }, c.perDialTimeout * 1000)
+      : undefined;
+    sock.once("connect", () => {
+      if (timer) clearTimeout(timer);
+      sock.removeAllListeners("error");
+      resolve(sock);
+    });
+    sock.once("error", (err: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      const why = err.code === "ECONNREFUSED" ? "connection refused" : err.code === "EHOSTUNREACH" ? "no route to host" : err.message;
+      reject(new Error(`dial tcp ${endpoint}: connect: ${why}`));
+    });
+  });
+}
+
+/**
+ * One SSH handshake + authentication over `sock` (a connected TCP socket or a channel
+ * through a proxy), without any time bound (see header). As Go's ssh.NewClientConn does,
+ * `sock` is closed when the handshake fails.
+ */
+function handshake(c: ConnectionBase, auth: PreparedAuth, sock: net.Socket | ClientChannel): Promise<Client> {
+  const endpoint = endpointOf(c);
   const expected = c.hostKey !== undefined ? parseAuthorizedKey(c.hostKey) : undefined;
   return new Promise<Client>((resolve, reject) => {
     const client = new Client();
@@ -216,14 +285,14 @@ function connectOnce(c: ConnectionBase, auth: PreparedAuth, sock?: ClientChannel
       if (settled) return;
       settled = true;
       client.end();
+      sock.destroy();
       reject(new Error(message));
     };
     let next = 0;
     const config: ConnectConfig = {
-      host: c.host,
-      port: c.port,
+      sock: sock as unknown as ConnectConfig["sock"],
       username: c.user,
-      readyTimeout: c.perDialTimeout > 0 ? c.perDialTimeout * 1000 : 0,
+      readyTimeout: 0,
       keepaliveInterval: 0,
       hostVerifier: (key: Buffer) => {
         presented = key;
@@ -239,15 +308,13 @@ function connectOnce(c: ConnectionBase, auth: PreparedAuth, sock?: ClientChannel
         done(m);
       },
     };
-    if (sock) config.sock = sock;
     client.on("ready", () => {
       if (settled) return;
       settled = true;
       resolve(client);
     });
     client.on("error", (err: Error & { level?: string; code?: string }) => {
-      if (err.level === "client-timeout") fail(`dial tcp ${endpoint}: i/o timeout`);
-      else if (err.level === "client-verification" || (expected && presented && !presented.equals(expected.blob))) {
+      if (err.level === "client-verification" || (expected && presented && !presented.equals(expected.blob))) {
         const got = presented ? `${decodeKeyField(presented.toString("base64"))?.type ?? "key"} ${fingerprint(presented)}` : "no key";
         fail(
           `ssh: handshake failed: ssh: host key mismatch: ${endpoint} presented ${got}, ` +
@@ -255,46 +322,81 @@ function connectOnce(c: ConnectionBase, auth: PreparedAuth, sock?: ClientChannel
         );
       } else if (err.level === "client-authentication") {
         fail(`ssh: handshake failed: ssh: unable to authenticate, attempted methods [${attempted.join(" ")}], no supported methods remain`);
-      } else if (err.code === "ECONNREFUSED") fail(`dial tcp ${endpoint}: connect: connection refused`);
-      else if (err.level === "client-socket" || err.code) fail(`dial tcp ${endpoint}: ${err.message}`);
+      } else if (err.code === "ECONNRESET") fail("ssh: handshake failed: read: connection reset by peer");
+      else if (err.code === "EPIPE" || /write after end|ended by the other party/i.test(err.message)) fail("ssh: handshake failed: EOF");
       else fail(`ssh: handshake failed: ${err.message}`);
     });
-    client.on("close", () => fail(`ssh: handshake failed: EOF`));
+    client.on("close", () => fail("ssh: handshake failed: EOF"));
     client.connect(config);
   });
 }
 
-/** Dials `c` (through its proxy, if any) with the real provider's retries. */
+/** A channel that is closed (ended or destroyed) reads and writes as EOF. */
+function channelClosed(ch: ClientChannel): boolean {
+  const s = ch as unknown as { destroyed?: boolean; writableEnded?: boolean; readableEnded?: boolean };
+  return Boolean(s.destroyed || s.writableEnded || s.readableEnded);
+}
+
+/**
+ * Every connection a run dialed: never closed (commandOutputs.go never closes its client),
+ * so they stay open until the provider process exits. Proxy connections included.
+ */
+const held: Client[] = [];
+
+/** How many SSH connections this process holds open (targets and proxies). */
+export function heldConnections(): number {
+  return held.length;
+}
+
+/** Closes every held connection (for tests that use this module in their own process). */
+export function closeHeldConnections(): void {
+  for (const c of held.splice(0)) c.end();
+}
+
+/** Dials `c` (through its proxy, if any) with the real provider's retries (see header). */
 export async function dial(c: Connection, log: SshLog): Promise<Client> {
-  const auth = prepareAuth(c);
-  if (!c.proxy) return dialWithRetry("Dial", c.dialErrorLimit, log, () => connectOnce(c, auth));
+  const auth = await prepareAuth(c);
+  if (!c.proxy) {
+    const client = await dialWithRetry("Dial", c.dialErrorLimit, log, async () => handshake(c, auth, await tcpConnect(c)));
+    held.push(client);
+    return client;
+  }
 
   let proxyAuth: PreparedAuth;
   try {
-    proxyAuth = prepareAuth(c.proxy);
+    proxyAuth = await prepareAuth(c.proxy);
   } catch (err) {
     throw new Error(`proxy: ${(err as Error).message}`);
   }
   const proxy = c.proxy;
   let proxyClient: Client;
   try {
-    proxyClient = await dialWithRetry("Dial proxy", proxy.dialErrorLimit, log, () => connectOnce(proxy, proxyAuth));
+    proxyClient = await dialWithRetry("Dial proxy", proxy.dialErrorLimit, log, async () => handshake(proxy, proxyAuth, await tcpConnect(proxy)));
+  } catch (err) {
+    throw new Error(`proxy: ${(err as Error).message}`);
+  }
+  held.push(proxyClient);
+  let channel: ClientChannel;
+  try {
+    channel = await dialWithRetry("Dial from proxy", c.dialErrorLimit, log, () =>
+      new Promise<ClientChannel>((resolve, reject) =>
+        proxyClient.forwardOut("127.0.0.1", 0, c.host, c.port, (err, ch) =>
+          err ? reject(new Error(`ssh: rejected: connect failed (${err.message})`)) : resolve(ch),
+        ),
+      ),
+    );
   } catch (err) {
     throw new Error(`proxy: ${(err as Error).message}`);
   }
   try {
+    // The same channel on every attempt: after a failed handshake it is closed (see header).
     const target = await dialWithRetry("Dial", c.dialErrorLimit, log, async () => {
-      const stream = await new Promise<ClientChannel>((resolve, reject) =>
-        proxyClient.forwardOut("127.0.0.1", 0, c.host, c.port, (err, ch) =>
-          err ? reject(new Error(`ssh: rejected: connect failed (${err.message})`)) : resolve(ch),
-        ),
-      );
-      return connectOnce(c, auth, stream);
+      if (channelClosed(channel)) throw new Error("ssh: handshake failed: EOF");
+      return handshake(c, auth, channel);
     });
-    target.on("close", () => proxyClient.end());
+    held.push(target);
     return target;
   } catch (err) {
-    proxyClient.end();
     throw new Error(`proxy: ${(err as Error).message}`);
   }
 }
@@ -358,8 +460,9 @@ function execWithCheckedEnv(
       void Promise.all(replies).then((answers) => {
         vetoed = decide(answers.filter((a): a is string => a !== undefined));
         if (vetoed) {
+          // The session is closed (commandOutputs.go: defer session.Close()); the client is not.
+          (findChannel(chanId) as ChannelInternals | undefined)?.close?.();
           reject(vetoed);
-          client.end();
           return;
         }
         origExec.call(self, chanId, cmd, wantReply);
@@ -397,7 +500,7 @@ const SIGNAL_NUMBER: Record<string, number> = {
 const SETENV_HELP =
   "This only works if your SSH server is configured to accept\n\tthese variables via AcceptEnv. Alternatively, if a Bash-like shell runs the command on the remote host, you could\n\tprefix the command itself with the variables in the form 'VAR=value command'";
 
-/** Runs `command` in one session on a dialed client (see header). Closes the client. */
+/** Runs `command` in one session on a dialed client (see header). The client stays open (see `held`). */
 export async function runRemote(client: Client, command: string, opts: RemoteRunOptions): Promise<RunResult> {
   const env: Record<string, string> = { ...(opts.environment ?? {}) };
   const optional = new Set<string>();
@@ -411,7 +514,7 @@ export async function runRemote(client: Client, command: string, opts: RemoteRun
       optional.add("PULUMI_COMMAND_STDERR");
     }
   }
-  try {
+  {
     const channel = await execWithCheckedEnv(client, command, env, (refused) => {
       for (const name of refused.filter((n) => optional.has(n))) opts.log.warning(`Unable to set '${name}'. ${SETENV_HELP}`);
       const required = refused.find((n) => !optional.has(n));
@@ -455,7 +558,5 @@ export async function runRemote(client: Client, command: string, opts: RemoteRun
       if (opts.stdin !== undefined && opts.stdin.length > 0) channel.end(opts.stdin);
       else channel.end();
     });
-  } finally {
-    client.end();
   }
 }
