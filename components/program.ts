@@ -11,6 +11,7 @@ import * as random from "@pulumi/random";
 import { loadStackSettings } from "./config/load";
 import { CoreosCluster } from "./cluster/coreos-cluster";
 import { NfsShare } from "./nas/nfs-share";
+import { GuestAgent } from "./xen/guest-agent";
 import { IsoRepository } from "./xen/iso-repository";
 import { ClusterSettings } from "./config/settings";
 import { FleetReady } from "./fleet/fleet-ready";
@@ -49,6 +50,9 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     coreosIso: xenserver.isoRepository.coreosIso,
   }, opts);
 
+  // The Linux guest agent from the host's tools ISO goes onto every config drive (xscontainer's way).
+  const guestAgent = new GuestAgent("guest-agent", { connection: xenConnection }, opts);
+
   const share = new NfsShare("share", {
     server: nas.server,
     exportPath: nas.export,
@@ -85,6 +89,7 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
         xenserver,
         xenConnection,
         isoRepository,
+        driveFiles: guestAgent.files,
         share,
         sshAuthorizedKeys: settings.ssh.authorizedKeys,
         discoveryEndpoint: settings.discovery.endpoint,

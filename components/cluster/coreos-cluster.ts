@@ -7,6 +7,7 @@ import { CloudConfig } from "../coreos/cloud-config";
 import { DiscoveryToken } from "../etcd/discovery-token";
 import { NfsShare } from "../nas/nfs-share";
 import { ConfigDrive } from "../xen/config-drive";
+import { EncodedDriveFile } from "../xen/xe-scripts";
 import { IsoRepository } from "../xen/iso-repository";
 import { XenVm } from "../xen/xen-vm";
 
@@ -24,6 +25,8 @@ export interface CoreosClusterArgs {
   xenConnection: command.types.input.remote.ConnectionArgs;
   /** The host's ISO library (holds the install ISO). */
   isoRepository: IsoRepository;
+  /** Files every config drive carries besides the cloud-config (the guest agent). */
+  driveFiles?: pulumi.Input<EncodedDriveFile[]>;
   /** The NAS share every node mounts. */
   share: NfsShare;
   /** Public keys for user core. */
@@ -113,6 +116,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
           redactedUserData: cloudConfig.redacted,
           // A joining node's config holds no token: a new token must not rebuild its drive.
           secretsVersion: node.join ? "" : token.id,
+          extraFiles: args.driveFiles,
         },
         { parent: this },
       );

@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { buildUserDataImage, encodeForStdin, imageSha256, paddedSize } from "./config-drive-image";
-import { renderConfigDriveCreateScript, renderConfigDriveDeleteScript } from "./xe-scripts";
+import { EncodedDriveFile, renderConfigDriveCreateScript, renderConfigDriveDeleteScript } from "./xe-scripts";
 
 export interface ConfigDriveArgs {
   /** SSH connection to the XenServer host. */
@@ -24,6 +24,13 @@ export interface ConfigDriveArgs {
   redactedUserData: pulumi.Input<string>;
   /** Changes whenever a secret inside `userData` changes (e.g. the discovery token's id). */
   secretsVersion: pulumi.Input<string>;
+  /** More files for the drive, e.g. the guest agent under `agent/` (see GuestAgent). Defaults to none. */
+  extraFiles?: pulumi.Input<EncodedDriveFile[]>;
+}
+
+/** Names, modes and a hash of the extra files: what a preview shows when the guest agent changes. */
+function filesDigest(files: EncodedDriveFile[]): string[] {
+  return files.map((f) => `${f.path} ${f.mode.toString(8)} sha256:${crypto.createHash("sha256").update(Buffer.from(f.base64, "base64")).digest("hex").slice(0, 12)}`);
 }
 
 /**
@@ -49,7 +56,11 @@ export class ConfigDrive extends pulumi.ComponentResource {
         const content = crypto.createHash("sha256").update(text).update(version).digest("hex").slice(0, 12);
         return `${deployment}/${args.clusterName}/${args.nodeName}/${content}`;
       });
-    const image = pulumi.output(args.userData).apply((userData) => buildUserDataImage(userData));
+    const image = pulumi
+      .all([args.userData, args.extraFiles ?? []])
+      .apply(([userData, extra]) =>
+        buildUserDataImage(userData, (extra as EncodedDriveFile[]).map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.base64, "base64") }))),
+      );
     // Size and hash of the image: not secret (a hash of content that holds a random token), and
     // in the script so the host checks what arrived and the preview shows a new image.
     const imageInfo = pulumi.unsecret(
@@ -72,7 +83,7 @@ export class ConfigDrive extends pulumi.ComponentResource {
         ),
         delete: marker.apply((m) => renderConfigDriveDeleteScript({ marker: m, nameLabel })),
         stdin: pulumi.secret(image.apply(encodeForStdin)),
-        triggers: [args.redactedUserData, args.secretsVersion],
+        triggers: [args.redactedUserData, args.secretsVersion, pulumi.output(args.extraFiles ?? []).apply(filesDigest)],
       },
       { parent: this, replaceOnChanges: ["create", "stdin", "triggers"] },
     );

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { ConfigDriveFile } from "./config-drive-image";
-import { parseGuestAgentListing, renderGuestAgentScript } from "./xe-scripts";
+import { EncodedDriveFile, parseGuestAgentListing, renderGuestAgentScript } from "./xe-scripts";
 
 export interface GuestAgentArgs {
   /** SSH connection to the XenServer host. */
@@ -17,7 +16,7 @@ export interface GuestAgentArgs {
  */
 export class GuestAgent extends pulumi.ComponentResource {
   /** The agent's files, as config drive entries under `agent/`. */
-  public readonly files: pulumi.Output<ConfigDriveFile[]>;
+  public readonly files: pulumi.Output<EncodedDriveFile[]>;
 
   constructor(name: string, args: GuestAgentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("xencoreos:xen:GuestAgent", name, {}, opts);

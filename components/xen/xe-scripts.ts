@@ -233,8 +233,18 @@ export function renderGuestAgentScript(opts: { toolsGlob?: string } = {}): strin
   });
 }
 
+/**
+ * A file for a config drive as plain text values (base64 content): what can travel through
+ * Pulumi outputs, which unwrap nested objects and would take a Buffer apart.
+ */
+export interface EncodedDriveFile {
+  path: string;
+  mode: number;
+  base64: string;
+}
+
 /** The guest agent script's output as config drive files under `agent/`. */
-export function parseGuestAgentListing(stdout: string): Array<{ path: string; content: Buffer; mode: number }> {
+export function parseGuestAgentListing(stdout: string): EncodedDriveFile[] {
   const known = new Set<string>(GUEST_AGENT_FILES);
   return stdout
     .split("\n")
@@ -242,6 +252,6 @@ export function parseGuestAgentListing(stdout: string): Array<{ path: string; co
     .map((line) => {
       const m = /^(\S+) ([0-7]{3,4}) ([A-Za-z0-9+/=]*)$/.exec(line.trim());
       if (!m || !known.has(m[1])) throw new Error(`unexpected line from the guest agent script: ${JSON.stringify(line.slice(0, 80))}`);
-      return { path: `agent/${m[1]}`, content: Buffer.from(m[3], "base64"), mode: parseInt(m[2], 8) };
+      return { path: `agent/${m[1]}`, mode: parseInt(m[2], 8), base64: m[3] };
     });
 }

@@ -34,8 +34,8 @@ describe("the lab program", () => {
     // The lab NAS is an appliance: nothing is run on it.
     expect(recorder.resources.filter((r) => r.name.startsWith("share-"))).toEqual([]);
     // Per node: its config drive, its VM's converge command and the node's halt request.
-    const clusterLayer = recorder.byType("command:remote:Command").filter((r) => r.name === "iso-library-ensure" || r.name.startsWith("lab-coreos"));
-    expect(clusterLayer).toHaveLength(1 + 3 * 3);
+    const clusterLayer = recorder.byType("command:remote:Command").filter((r) => ["iso-library-ensure", "guest-agent-read"].includes(r.name) || r.name.startsWith("lab-coreos"));
+    expect(clusterLayer).toHaveLength(2 + 3 * 3);
     expect(count("command:local:Command")).toBe(1);
     // The deployment id, the token's bootstrap id and one instance id per VM.
     expect(count("random:index/randomId:RandomId")).toBe(1 + 1 + 3);
@@ -90,6 +90,9 @@ describe("the lab program", () => {
       expect(image).toContain(`discovery: ${token}\n`);
       expect(image).toContain(`public-ip: ${ip}\n`);
       expect(drive.inputs.create).toContain(`marker=${hexFor("deployment")}/lab/${node}/`);
+      // The guest agent from the host's tools ISO rides along under agent/.
+      expect(image).toContain("# xe-daemon (test)");
+      expect(drive.inputs.triggers[2]).toEqual([expect.stringMatching(/^agent\/xe-daemon 755 sha256:[0-9a-f]{12}$/), expect.stringMatching(/^agent\/xe-linux-distribution 755 /)]);
       // What previews show is the redacted copy.
       expect(JSON.stringify(drive.inputs.triggers)).not.toContain(token);
       expect(JSON.stringify(drive.inputs.triggers)).toContain("<discovery URL: secret");

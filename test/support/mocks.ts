@@ -41,7 +41,8 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
     const state: Record<string, any> = { ...args.inputs };
     switch (args.type) {
       case "command:remote:Command":
-        state.stdout = `${uuidFor(args.name)}\n`;
+        // The guest agent's listing, as a host with a tools ISO prints it; any other command: an object's uuid.
+        state.stdout = args.name.endsWith("guest-agent-read") ? GUEST_AGENT_LISTING : `${uuidFor(args.name)}\n`;
         state.stderr = "";
         break;
       case "command:local:Command":
@@ -115,6 +116,11 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
 export function driveText(stdin: string): string {
   return Buffer.from(stdin, "base64").toString("utf8");
 }
+
+/** What GuestAgent's command prints on a host whose tools ISO has the agent (two of its files). */
+export const GUEST_AGENT_LISTING =
+  `xe-daemon 755 ${Buffer.from("#!/bin/sh\n# xe-daemon (test)\n").toString("base64")}\n` +
+  `xe-linux-distribution 755 ${Buffer.from("#!/bin/sh\n# xe-linux-distribution (test)\n").toString("base64")}\n`;
 
 /** The hex a mocked RandomId of this name gets. */
 export function hexFor(name: string): string {

@@ -2,6 +2,7 @@ import { spawnSync } from "child_process";
 import {
   renderConfigDriveCreateScript,
   renderConfigDriveDeleteScript,
+  renderGuestAgentScript,
   renderIsoRepositoryScript,
   renderVmConvergeScript,
   renderNodeHaltScript,
@@ -33,6 +34,7 @@ const SCRIPTS: Record<string, string> = {
   "config-drive-create.sh": renderConfigDriveCreateScript(DRIVE),
   "config-drive-delete.sh": renderConfigDriveDeleteScript(DRIVE),
   "iso-repository.sh": renderIsoRepositoryScript(ISO),
+  "guest-agent.sh": renderGuestAgentScript(),
 };
 
 describe("xe scripts", () => {
