@@ -133,6 +133,8 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     : undefined;
 
   return {
+    /** The id every marker of this deployment carries (VM and config drive other-config, NAS export line). */
+    deploymentId: deployment.hex,
     clusters: Object.fromEntries(
       clusters.map((c) => [
         c.name,

@@ -9,7 +9,7 @@
  *     (see ./sandbox.ts, NodeSshds).
  * It records connections held at peak (host and busiest node) and the wall time.
  *
- * Skipped with a one-line reason without the CLI, sshd, root (for the namespace), genisoimage
+ * Skipped with a one-line reason without the CLI, sshd, root (for the namespace), openssl
  * or curl; under CI=true that is a failure instead.
  */
 import { execFile, spawnSync } from "child_process";
@@ -20,7 +20,7 @@ import { promisify } from "util";
 import { Stack } from "@pulumi/pulumi/automation";
 import { xenCoreosProgram } from "../../components/program";
 import { StackSettings } from "../../components/config/settings";
-import { cliMissing, describeIf, newStack } from "../support/engine";
+import { cliMissing, deploymentIdOf, describeIf, newStack } from "../support/engine";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
 import {
   COREOS_ISO,
@@ -45,7 +45,7 @@ function programsMissing(programs: string[]): string | undefined {
   return missing.length ? `needs ${missing.join(", ")} (config drives, discovery requests, counting connections); apt-get install -y ${missing.join(" ")}` : undefined;
 }
 
-const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["genisoimage", "curl", "ss"]);
+const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["openssl", "curl", "ss"]);
 const NODE_DIR = path.dirname(process.execPath);
 const PARALLEL = 32;
 const report: string[] = [];
@@ -147,6 +147,7 @@ describeIf(missing)("a production-size up against real sshd limits (host MaxStar
     expect(journal).toEqual([]);
     const units = fleet.units();
     for (const unit of plannedUnits(settings)) expect([unit, units.get(unit)?.every((a) => a === "active")]).toEqual([unit, true]);
-    for (const c of settings.clusters) for (const n of c.nodes) expect(xe.vmsWithMarker(`production/${c.name}/${n.name}`).map((v) => v["power-state"])).toEqual(["running"]);
+    const deployment = await deploymentIdOf(stack);
+    for (const c of settings.clusters) for (const n of c.nodes) expect(xe.vmsOfNode(deployment, c.name, n.name).map((v) => v["power-state"])).toEqual(["running"]);
   }, 1_200_000);
 });

@@ -126,9 +126,10 @@ export class XeDouble {
     return fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as CallLine);
   }
 
-  /** The VMs carrying a node marker (`<stack>/<cluster>/<node>`). */
-  vmsWithMarker(marker: string): XeVm[] {
-    return this.read().vms.filter((v) => !v["is-a-template"] && v["other-config"]["xen-coreos-node"] === marker);
+  /** The VMs of one node of one deployment: marker `<deployment>/<cluster>/<node>/<instance>`. */
+  vmsOfNode(deploymentId: string, cluster: string, node: string): XeVm[] {
+    const prefix = `${deploymentId}/${cluster}/${node}/`;
+    return this.read().vms.filter((v) => !v["is-a-template"] && (v["other-config"]["xen-coreos-node"] ?? "").startsWith(prefix));
   }
 }
 
@@ -310,13 +311,15 @@ export function fleetMachines(s: StackSettings): Array<{ ip: string; metadata: R
 export function plannedResources(s: StackSettings): { total: number; parts: Record<string, number> } {
   const parts: Record<string, number> = {
     "pulumi:pulumi:Stack": 1,
+    "deployment id (RandomId)": 1,
     "IsoRepository + its ensure command": 2,
+    "GuestAgent + its read command": 2,
     [`NfsShare${s.nas.managed ? " + its export command" : " (appliance: nothing run)"}`]: s.nas.managed ? 2 : 1,
   };
   for (const c of s.clusters) {
     // CoreosCluster, DiscoveryToken, its RandomId and curl command; per node a CloudConfig,
-    // a ConfigDrive + its command, a XenVm + its command.
-    parts[`cluster ${c.name}: 4 + 5 x ${c.nodes.length} nodes`] = 4 + 5 * c.nodes.length;
+    // a ConfigDrive + its command, a XenVm + its instance RandomId, halt request and converge command.
+    parts[`cluster ${c.name}: 4 + 7 x ${c.nodes.length} nodes`] = 4 + 7 * c.nodes.length;
   }
   const { web, galera, ftp } = s.services;
   const serviceClusters = new Set([web?.cluster, galera?.cluster, ftp?.cluster].filter(Boolean));

@@ -22,7 +22,7 @@
  *   the data directory is a temporary one (etcd2.service's /var/lib/etcd2).
  *
  * Skipped with a one-line reason without the CLI, sshd (as root: the settings log in as root),
- * genisoimage, curl, etcd or etcdctl; under CI=true that is a failure instead.
+ * openssl, curl, etcd or etcdctl; under CI=true that is a failure instead.
  */
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -32,7 +32,7 @@ import { promisify } from "util";
 import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 import { xenCoreosProgram } from "../../components/program";
-import { changedSteps, cliMissing, describeIf, newStack, urnName, withEvents } from "../support/engine";
+import { changedSteps, cliMissing, deploymentIdOf, describeIf, newStack, urnName, withEvents } from "../support/engine";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
 import { COREOS_ISO, DiscoveryService, NodeSshds, SANDBOX_BIN, XeDouble, configJson, parsed, sandboxSettings } from "./sandbox";
 
@@ -47,11 +47,13 @@ const missing =
   cliMissing ??
   sshdMissing() ??
   (process.getuid?.() !== 0 ? "the sandbox settings log in to the test sshd as root: run as root" : undefined) ??
-  programsMissing(["genisoimage", "curl", "etcd", "etcdctl"]);
+  programsMissing(["openssl", "curl", "etcd", "etcdctl"]);
 
 const NODE_DIR = path.dirname(process.execPath);
 const PROJECT = "xen-coreos";
 const STACK = "scaleout";
+/** The stack's deployment id (from its state after the first up): every VM marker carries it. */
+let deployment = "";
 const BOOTSTRAP = 3;
 const ip = (n: number) => `127.0.3.${n}`;
 const nodeName = (n: number) => `coreos${n}`;
@@ -324,8 +326,9 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     note(`1 up (3 nodes): ${((Date.now() - t0) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
     expect(up.summary.result).toBe("succeeded");
     bootstrapTotal = up.summary.resourceChanges?.create ?? 0;
+    deployment = await deploymentIdOf(stack);
     for (const n of [1, 2, 3]) {
-      const vms = xe.vmsWithMarker(`${STACK}/lab/${nodeName(n)}`);
+      const vms = xe.vmsOfNode(deployment, "lab", nodeName(n));
       expect(vms.map((v) => v["power-state"])).toEqual(["running"]);
       vmUuids[nodeName(n)] = vms[0].uuid;
     }
@@ -345,16 +348,16 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const { result: preview, events } = await withEvents((e) => stack.preview({ onEvent: e }));
     const steps = changedSteps(events);
     note(`2 preview: ${steps.join(", ")}`);
-    const node4 = ["lab-coreos4-cloud-config", "lab-coreos4-config-drive", "lab-coreos4-config-drive-vdi", "lab-coreos4", "lab-coreos4-vm", "lab-coreos4-etcd-member", "lab-coreos4-etcd-member-member"];
+    const node4 = ["lab-coreos4-cloud-config", "lab-coreos4-config-drive", "lab-coreos4-config-drive-vdi", "lab-coreos4", "lab-coreos4-instance", "lab-coreos4-halt", "lab-coreos4-vm", "lab-coreos4-etcd-member", "lab-coreos4-etcd-member-member"];
     expect(steps).toEqual(node4.map((r) => `create ${r}`).sort());
-    expect(preview.changeSummary).toEqual({ create: 7, same: bootstrapTotal });
+    expect(preview.changeSummary).toEqual({ create: 9, same: bootstrapTotal });
 
     const before = await printMembers("2 before up (node 4 added to the settings)");
     expect(before).toHaveLength(3);
     const mark = Date.now();
     const up = await stack.up();
     note(`2 up (+coreos4): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
-    expect(up.summary.resourceChanges).toEqual({ create: 7, same: bootstrapTotal });
+    expect(up.summary.resourceChanges).toEqual({ create: 9, same: bootstrapTotal });
     const after = await printMembers("2 after up");
     expect(summary(after)).toEqual([1, 2, 3, 4].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
     expect(watcherErrors).toEqual([]);
@@ -367,7 +370,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     expect(etcds.get(4)!.env.ETCD_DISCOVERY).toBeUndefined();
     const adds = membershipCalls(mark);
     expect(adds.filter((c) => c.exit === 0).map((c) => `${c.api} ${c.verb} ${c.arg} ${c.argv.slice(-1)[0]}`)).toEqual([`2 add coreos4 ${peerUrl(4)}`]);
-    vmUuids.coreos4 = xe.vmsWithMarker(`${STACK}/lab/coreos4`)[0].uuid;
+    vmUuids.coreos4 = xe.vmsOfNode(deployment, "lab", "coreos4")[0].uuid;
     expect(xeCallsOn(mark, [1, 2, 3].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
   }, 150_000);
 
@@ -377,7 +380,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const mark = Date.now();
     const up = await stack.up();
     note(`3 up (+coreos5): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
-    expect(up.summary.resourceChanges).toEqual({ create: 7, same: bootstrapTotal + 7 });
+    expect(up.summary.resourceChanges).toEqual({ create: 9, same: bootstrapTotal + 9 });
     const after = await printMembers("3 after up");
     expect(summary(after)).toEqual([1, 2, 3, 4, 5].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
     expect(watcherErrors).toEqual([]);
@@ -395,9 +398,9 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     // coreos4 had started (seen with its name by the watcher) before coreos5 was added.
     expect(seenStarted.get(4)).toBeLessThan(firstAdd5);
     note(`3 coreos4 seen started ${firstAdd5 - seenStarted.get(4)!} ms before coreos5's first member add`);
-    vmUuids.coreos5 = xe.vmsWithMarker(`${STACK}/lab/coreos5`)[0].uuid;
+    vmUuids.coreos5 = xe.vmsOfNode(deployment, "lab", "coreos5")[0].uuid;
     expect(xeCallsOn(mark, [1, 2, 3, 4].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
-    for (const n of [1, 2, 3, 4]) expect(xe.vmsWithMarker(`${STACK}/lab/${nodeName(n)}`).map((v) => v.uuid)).toEqual([vmUuids[nodeName(n)]]);
+    for (const n of [1, 2, 3, 4]) expect(xe.vmsOfNode(deployment, "lab", nodeName(n)).map((v) => v.uuid)).toEqual([vmUuids[nodeName(n)]]);
   }, 150_000);
 
   it("4. node 5 removed from the settings: its member leaves etcd before its VM is uninstalled; back to 4", async () => {
@@ -406,7 +409,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const mark = Date.now();
     const up = await stack.up();
     note(`4 up (-coreos5): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
-    expect(up.summary.resourceChanges).toEqual({ delete: 7, same: bootstrapTotal + 7 });
+    expect(up.summary.resourceChanges).toEqual({ delete: 9, same: bootstrapTotal + 9 });
     const removes = membershipCalls(mark).filter((c) => c.verb === "remove");
     const uninstalls = xe.calls().filter((c) => c.start >= mark && c.argv[0] === "vm-uninstall");
     expect(uninstalls.map((c) => c.argv.find((a) => a.startsWith("uuid=")))).toEqual([`uuid=${vmUuids.coreos5}`]);
@@ -421,9 +424,9 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     // Its etcd learnt it was removed; its VM is gone, so its etcd goes too.
     note(`4 coreos5's etcd: ${/permanently removed/.test(etcds.get(5)!.stderr()) ? "logged that it was permanently removed" : "did not log its removal"}; stopped with its VM`);
     await stopEtcd(5);
-    expect(xe.vmsWithMarker(`${STACK}/lab/coreos5`)).toEqual([]);
+    expect(xe.vmsOfNode(deployment, "lab", "coreos5")).toEqual([]);
     expect(xeCallsOn(mark, [1, 2, 3, 4].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
-    for (const n of [1, 2, 3, 4]) expect(xe.vmsWithMarker(`${STACK}/lab/${nodeName(n)}`).map((v) => v.uuid)).toEqual([vmUuids[nodeName(n)]]);
+    for (const n of [1, 2, 3, 4]) expect(xe.vmsOfNode(deployment, "lab", nodeName(n)).map((v) => v.uuid)).toEqual([vmUuids[nodeName(n)]]);
     expect(watcherErrors).toEqual([]);
   }, 150_000);
 

@@ -168,3 +168,13 @@ export async function toleratingMonitorShutdown<T>(op: () => Promise<T>, settleM
     for (const l of saved) real.on("unhandledRejection", l as (...args: unknown[]) => void);
   }
 }
+
+/** The deployment id kept in a stack's state (the `deployment` RandomId), also after an up that failed halfway. */
+export async function deploymentIdOf(stack: Stack): Promise<string> {
+  const state = await stack.exportStack();
+  const resources = (state.deployment as { resources?: Array<{ type: string; urn: string; outputs?: Record<string, unknown> }> }).resources ?? [];
+  const r = resources.find((x) => x.type === "random:index/randomId:RandomId" && x.urn.endsWith("::deployment"));
+  const hex = r?.outputs?.hex;
+  if (typeof hex !== "string") throw new Error("the stack's state holds no deployment id");
+  return hex;
+}

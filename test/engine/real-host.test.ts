@@ -1,0 +1,143 @@
+/**
+ * What a first real `pulumi up` did wrong on a real host, through the real engine against the
+ * xe double (XenServer 6.5's rules) behind a real sshd, nodes reached through the host:
+ *
+ *  1. a VM "replacement" (new network) adopted the old VM by its marker, then the old
+ *     resource's delete uninstalled it: the node was gone while the output named a deleted VM;
+ *  2. markers were `<stack>/<cluster>/<node>`, so a second project or backend with a stack of the
+ *     same name on the same host got identical delete scripts: destroying one removed the other's
+ *     VMs.
+ * Each test asserts the outcome the issue asks for (exactly one VM, running, with the new
+ * network, named by the output; the other deployment's VMs and drives untouched).
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { xenCoreosProgram } from "../../components/program";
+import { changedSteps, cliMissing, deploymentIdOf, describeIf, newStack, withEvents } from "../support/engine";
+import { Sshd, sshdMissing, startSshd } from "../support/sshd";
+import { COREOS_ISO, DiscoveryService, NodeSshds, SANDBOX_BIN, XeDouble, configJson, sandboxSettings } from "./sandbox";
+
+function programsMissing(programs: string[]): string | undefined {
+  const missing = programs.filter((p) => spawnSync("sh", ["-c", `command -v "$1" >/dev/null`, "sh", p]).status !== 0);
+  return missing.length ? `needs ${missing.join(", ")} (config drives, discovery requests); apt-get install -y ${missing.join(" ")}` : undefined;
+}
+
+const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["openssl", "curl"]);
+const NODE_DIR = path.dirname(process.execPath);
+
+describeIf(missing)("real-host bugs, through the real engine", () => {
+  let tmp: string;
+  let sshd: Sshd | undefined;
+  let nodes: NodeSshds | undefined;
+  const discovery = new DiscoveryService();
+  let xe: XeDouble;
+
+  const isoDir = () => path.join(tmp, "isos");
+  const oneNode = (extra: (raw: any) => void = () => undefined) => {
+    const raw = sandboxSettings(
+      { port: sshd!.port, hostKey: sshd!.hostKey, nodes: nodes!, authorizedKey: sshd!.clientPublicKey, isoDir: isoDir(), discoveryEndpoint: discovery.endpoint },
+      { services: false, nodes: [{ name: "coreos1", ip: "10.50.0.101" }] },
+    );
+    raw.clusters[0].nodes[0].vcpus = 1;
+    extra(raw);
+    return raw;
+  };
+  /** A stack in its own backend folder: `backend` stands for another project's or operator's state. */
+  async function stackIn(backend: string, name: string, raw: any): Promise<Stack> {
+    const st = await newStack({ baseDir: path.join(tmp, backend), stackName: name, projectName: "xen-coreos", program: async () => xenCoreosProgram(), env: { NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" } });
+    await st.setAllConfigJson(configJson(raw, sshd!.clientKey));
+    return st;
+  }
+  const vmsNamed = (name: string) => xe.read().vms.filter((v) => !v["is-a-template"] && !v["is-control-domain"] && v["name-label"] === name);
+  const networkOf = (vmUuid: string) => {
+    const s = xe.read() as unknown as { vifs: Array<{ vm: string; network: string }>; networks: Array<{ uuid: string; "name-label": string }> };
+    return s.vifs.filter((v) => v.vm === vmUuid).map((v) => s.networks.find((n) => n.uuid === v.network)?.["name-label"]);
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xen-coreos-realhost-"));
+    fs.mkdirSync(isoDir());
+    fs.writeFileSync(path.join(isoDir(), COREOS_ISO), Buffer.alloc(64 * 1024, 0x43));
+    xe = new XeDouble(path.join(tmp, "xe", "state.json"));
+    await discovery.start();
+    sshd = await startSshd({
+      dir: path.join(tmp, "sshd"),
+      permitRootLogin: "yes",
+      setEnv: { PATH: [SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
+      tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
+    });
+    nodes = new NodeSshds(sshd, 1);
+    await nodes.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await nodes?.stop();
+    await sshd?.stop();
+    await discovery.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }, 60_000);
+
+  it("1. a new network replaces the VM: exactly one VM afterwards, running, on the new network, and the output names it", async () => {
+    const raw = oneNode();
+    const st = await stackIn("backend-a", "replace", raw);
+    const first = await st.up();
+    expect(first.summary.result).toBe("succeeded");
+    const [old] = vmsNamed("coreos1");
+    expect(networkOf(old.uuid)).toEqual(["Pool-wide network associated with eth0"]);
+
+    await st.setConfig("xen-coreos:xenserver.network", { value: "cluster" }, true);
+    const { result: preview, events } = await withEvents((e) => st.preview({ onEvent: e }));
+    expect(changedSteps(events)).toEqual(expect.arrayContaining(["replace lab-coreos1-vm", "replace lab-coreos1-instance"]));
+    expect(preview.changeSummary?.replace).toBe(2);
+
+    const up = await st.up();
+    expect(up.summary.result).toBe("succeeded");
+    const after = vmsNamed("coreos1");
+    expect(after).toHaveLength(1);
+    const [vm] = after;
+    expect(vm.uuid).not.toBe(old.uuid);
+    expect(vm["power-state"]).toBe("running");
+    expect(networkOf(vm.uuid)).toEqual(["cluster"]);
+    expect(up.outputs.clusters.value.lab.nodes[0].vmUuid).toBe(vm.uuid);
+    // Its marker names this deployment and a new instance; the config drive moved over to it.
+    const deployment = await deploymentIdOf(st);
+    expect(xe.vmsOfNode(deployment, "lab", "coreos1").map((v) => v.uuid)).toEqual([vm.uuid]);
+    expect(vm["other-config"]["xen-coreos-node"]).not.toBe(old["other-config"]["xen-coreos-node"]);
+    const state = xe.read();
+    expect(state.vbds.filter((b) => b.vm === vm.uuid && b.userdevice === "1")).toHaveLength(1);
+    // A second up changes nothing.
+    const again = await st.up();
+    expect(again.summary.resourceChanges).not.toHaveProperty("update");
+    expect(again.summary.resourceChanges).not.toHaveProperty("replace");
+    await st.destroy();
+    expect(vmsNamed("coreos1")).toEqual([]);
+  }, 900_000);
+
+  it("2. two deployments with a stack of the same name on one host: each deletes only its own VM and drive", async () => {
+    const a = await stackIn("backend-a", "lab", oneNode());
+    const b = await stackIn("backend-b", "lab", oneNode());
+    expect((await a.up()).summary.result).toBe("succeeded");
+    expect((await b.up()).summary.result).toBe("succeeded");
+    const [ida, idb] = [await deploymentIdOf(a), await deploymentIdOf(b)];
+    expect(ida).not.toBe(idb);
+    const vmA = xe.vmsOfNode(ida, "lab", "coreos1");
+    const vmB = xe.vmsOfNode(idb, "lab", "coreos1");
+    expect([vmA.length, vmB.length]).toEqual([1, 1]);
+    const driveOf = (uuid: string) => xe.read().vbds.find((x) => x.vm === uuid && x.userdevice === "1")?.vdi;
+    const driveB = driveOf(vmB[0].uuid);
+
+    await a.destroy();
+    expect(xe.vmsOfNode(ida, "lab", "coreos1")).toEqual([]);
+    const left = xe.vmsOfNode(idb, "lab", "coreos1");
+    expect(left.map((v) => [v.uuid, v["power-state"]])).toEqual([[vmB[0].uuid, "running"]]);
+    expect(xe.read().vdis.some((d) => d.uuid === driveB)).toBe(true);
+    // And B's own teardown still works.
+    await b.destroy();
+    expect(xe.vmsOfNode(idb, "lab", "coreos1")).toEqual([]);
+    const drives = xe.read().vdis.map((d) => d["other-config"]["xen-coreos-config-drive"] ?? "");
+    expect(drives.filter((m) => m.startsWith(`${ida}/`) || m.startsWith(`${idb}/`))).toEqual([]);
+  }, 900_000);
+});
