@@ -309,3 +309,19 @@ describe("service accounts and folders", () => {
     expect(problems(raw)).toEqual([]);
   });
 });
+
+describe("how an in-place change halts a node", () => {
+  it("defaults: wait 300 s for the node to power itself off, never a hard power-off", () => {
+    const s = parseSettings(labRaw(), WITH_KEY);
+    expect([s.xenserver.haltTimeoutSeconds, s.xenserver.hardPowerOff]).toEqual([300, false]);
+  });
+
+  it("a wait outside 10-3600 s and a hardPowerOff that is not a boolean are refused", () => {
+    const raw = labRaw();
+    raw.xenserver.haltTimeoutSeconds = 5;
+    raw.xenserver.hardPowerOff = "yes please";
+    const list = problems(raw);
+    expect(list).toContain("xen-coreos:xenserver.haltTimeoutSeconds: 5 is outside 10-3600 seconds (how long to wait for a node to power itself off).");
+    expect(list.some((p) => p.startsWith("xen-coreos:xenserver.hardPowerOff:"))).toBe(true);
+  });
+});
