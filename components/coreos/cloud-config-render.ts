@@ -94,6 +94,22 @@ const skipOnInstallBoot = {
   content: unitText([["Unit", [["ConditionPathExists", `!${INSTALLING_FLAG}`]]]]),
 };
 
+/**
+ * Connections the node's sshd accepts at once. Container Linux runs sshd socket-activated
+ * (`sshd.socket`, Accept=yes), where systemd's default MaxConnections is 64 (and
+ * MaxConnectionsPerSource the same, from systemd 232; an older systemd ignores that key with a
+ * warning). Every remote command of a `pulumi up` holds its connection until the provider
+ * exits (pulumi-command v1.2.1), and all of them come from one source, the XenServer host (the
+ * SSH jump). A production `up` held 40 on the node that runs every fleetctl; replacing most
+ * units at once holds about twice that.
+ */
+export const NODE_SSH_MAX_CONNECTIONS = 128;
+
+const sshdConnections = {
+  name: "10-xen-coreos-connections.conf",
+  content: unitText([["Socket", [["MaxConnections", String(NODE_SSH_MAX_CONNECTIONS)], ["MaxConnectionsPerSource", String(NODE_SSH_MAX_CONNECTIONS)]]]]),
+};
+
 /** The NFS mount: named after its path, ordered after the network (the thesis put it before local-fs.target). */
 function nfsMountUnit(nfs: CloudConfigInput["nfs"]): string {
   return unitText([
@@ -176,6 +192,7 @@ export function renderCloudConfig(input: CloudConfigInput): string {
       units: [
         { name: INSTALLER_UNIT, command: "start", content: installerUnit(input) },
         { name: "10-static.network", content: staticNetworkUnit(input) },
+        { name: "sshd.socket", command: "restart", "drop-ins": [sshdConnections] },
         { name: "etcd2.service", command: "start", "drop-ins": [skipOnInstallBoot] },
         { name: "fleet.service", command: "start", "drop-ins": [skipOnInstallBoot] },
         { name: "rpc-statd.service", command: "start", enable: true },
