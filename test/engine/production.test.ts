@@ -12,7 +12,7 @@
  * Skipped with a one-line reason without the CLI, sshd, root (for the namespace), openssl
  * or curl; under CI=true that is a failure instead.
  */
-import { execFile, spawnSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -20,7 +20,7 @@ import { promisify } from "util";
 import { Stack } from "@pulumi/pulumi/automation";
 import { xenCoreosProgram } from "../../components/program";
 import { StackSettings } from "../../components/config/settings";
-import { cliMissing, deploymentIdOf, describeIf, newStack } from "../support/engine";
+import { cliMissing, deploymentIdOf, describeIf, newStack, programsMissing } from "../support/engine";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
 import {
   COREOS_ISO,
@@ -40,12 +40,7 @@ import {
 
 const run = promisify(execFile);
 
-function programsMissing(programs: string[]): string | undefined {
-  const missing = programs.filter((p) => spawnSync("sh", ["-c", `command -v "$1" >/dev/null`, "sh", p]).status !== 0);
-  return missing.length ? `needs ${missing.join(", ")} (config drives, discovery requests, counting connections); apt-get install -y ${missing.join(" ")}` : undefined;
-}
-
-const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["openssl", "curl", "ss"]);
+const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["openssl", "curl", "ss"], "config drives, discovery requests, counting connections");
 const NODE_DIR = path.dirname(process.execPath);
 const PARALLEL = 32;
 const report: string[] = [];

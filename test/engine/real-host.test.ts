@@ -10,22 +10,16 @@
  * Each test asserts the outcome the issue asks for (exactly one VM, running, with the new
  * network, named by the output; the other deployment's VMs and drives untouched).
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { xenCoreosProgram } from "../../components/program";
-import { changedSteps, cliMissing, deploymentIdOf, describeIf, newStack, withEvents } from "../support/engine";
+import { changedSteps, cliMissing, deploymentIdOf, describeIf, newStack, programsMissing, withEvents } from "../support/engine";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
 import { COREOS_ISO, DiscoveryService, NodeSshds, SANDBOX_BIN, XeDouble, configJson, sandboxSettings } from "./sandbox";
 
-function programsMissing(programs: string[]): string | undefined {
-  const missing = programs.filter((p) => spawnSync("sh", ["-c", `command -v "$1" >/dev/null`, "sh", p]).status !== 0);
-  return missing.length ? `needs ${missing.join(", ")} (config drives, discovery requests); apt-get install -y ${missing.join(" ")}` : undefined;
-}
-
-const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["openssl", "curl"]);
+const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["openssl", "curl"], "config drives, discovery requests");
 const NODE_DIR = path.dirname(process.execPath);
 
 describeIf(missing)("real-host bugs, through the real engine", () => {

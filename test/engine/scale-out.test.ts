@@ -24,7 +24,7 @@
  * Skipped with a one-line reason without the CLI, sshd (as root: the settings log in as root),
  * openssl, curl, etcd or etcdctl; under CI=true that is a failure instead.
  */
-import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
+import { ChildProcess, execFile, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -32,22 +32,17 @@ import { promisify } from "util";
 import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 import { xenCoreosProgram } from "../../components/program";
-import { changedSteps, cliMissing, deploymentIdOf, describeIf, newStack, urnName, withEvents } from "../support/engine";
+import { changedSteps, cliMissing, deploymentIdOf, describeIf, newStack, programsMissing, urnName, withEvents } from "../support/engine";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
 import { COREOS_ISO, DiscoveryService, NodeSshds, SANDBOX_BIN, XeDouble, configJson, parsed, sandboxSettings } from "./sandbox";
 
 const run = promisify(execFile);
 
-function programsMissing(programs: string[]): string | undefined {
-  const missing = programs.filter((p) => spawnSync("sh", ["-c", `command -v "$1" >/dev/null`, "sh", p]).status !== 0);
-  return missing.length ? `needs ${missing.join(", ")} (config drives, discovery requests, real etcd); apt-get install -y ${missing.join(" ")}` : undefined;
-}
-
 const missing =
   cliMissing ??
   sshdMissing() ??
   (process.getuid?.() !== 0 ? "the sandbox settings log in to the test sshd as root: run as root" : undefined) ??
-  programsMissing(["openssl", "curl", "etcd", "etcdctl"]);
+  programsMissing(["openssl", "curl", "isoinfo", "etcd", "etcdctl"], "config drives, discovery requests, real etcd");
 
 const NODE_DIR = path.dirname(process.execPath);
 const PROJECT = "xen-coreos";
@@ -163,8 +158,13 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     if (!res) throw new Error(`no config drive command of ${nodeName(n)} in the stack state`);
     const stdin = (res.outputs?.stdin ?? res.inputs?.stdin) as unknown;
     const plain = typeof stdin === "object" && stdin !== null && "plaintext" in stdin ? JSON.parse((stdin as { plaintext: string }).plaintext) : stdin;
-    if (typeof plain !== "string" || !plain.startsWith("#cloud-config")) throw new Error(`the config drive stdin of ${nodeName(n)} is no cloud-config: ${JSON.stringify(stdin).slice(0, 200)}`);
-    return plain;
+    if (typeof plain !== "string") throw new Error(`the config drive stdin of ${nodeName(n)} is no text: ${JSON.stringify(stdin).slice(0, 200)}`);
+    // The stdin is the config-2 image in base64: read its user_data with a real ISO 9660 reader.
+    const image = path.join(tmp, `drive-${nodeName(n)}.iso`);
+    fs.writeFileSync(image, Buffer.from(plain, "base64"));
+    const userData = execFileSync("isoinfo", ["-i", image, "-R", "-x", "/openstack/latest/user_data"], { encoding: "utf8" });
+    if (!userData.startsWith("#cloud-config")) throw new Error(`the config drive of ${nodeName(n)} holds no cloud-config: ${JSON.stringify(userData.slice(0, 200))}`);
+    return userData;
   }
 
   /** A joining node boots: its etcd2 starts with the environment of its rendered cloud-config. */
@@ -341,7 +341,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     expect(membershipCalls(0)).toEqual([]);
     expect(summary(await printMembers("1 after up"))).toEqual(summary(before));
     note(`1 VM uuids: ${Object.entries(vmUuids).map(([k, v]) => `${k}=${v}`).join(" ")}`);
-  }, 120_000);
+  }, 300_000);
 
   it("2. node 4 with join: preview creates only node 4's resources; up adds the member, which starts", async () => {
     await setNodes(4);
@@ -372,7 +372,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     expect(adds.filter((c) => c.exit === 0).map((c) => `${c.api} ${c.verb} ${c.arg} ${c.argv.slice(-1)[0]}`)).toEqual([`2 add coreos4 ${peerUrl(4)}`]);
     vmUuids.coreos4 = xe.vmsOfNode(deployment, "lab", "coreos4")[0].uuid;
     expect(xeCallsOn(mark, [1, 2, 3].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
-  }, 150_000);
+  }, 420_000);
 
   it("3. node 5 with join: added after node 4 has started; no existing VM changes", async () => {
     await setNodes(5);
@@ -401,7 +401,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     vmUuids.coreos5 = xe.vmsOfNode(deployment, "lab", "coreos5")[0].uuid;
     expect(xeCallsOn(mark, [1, 2, 3, 4].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
     for (const n of [1, 2, 3, 4]) expect(xe.vmsOfNode(deployment, "lab", nodeName(n)).map((v) => v.uuid)).toEqual([vmUuids[nodeName(n)]]);
-  }, 150_000);
+  }, 420_000);
 
   it("4. node 5 removed from the settings: its member leaves etcd before its VM is uninstalled; back to 4", async () => {
     await setNodes(4);
@@ -428,7 +428,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     expect(xeCallsOn(mark, [1, 2, 3, 4].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
     for (const n of [1, 2, 3, 4]) expect(xe.vmsOfNode(deployment, "lab", nodeName(n)).map((v) => v.uuid)).toEqual([vmUuids[nodeName(n)]]);
     expect(watcherErrors).toEqual([]);
-  }, 150_000);
+  }, 420_000);
 
   it("5. destroy: the joined member leaves etcd through coreos1 before any VM, coreos1's first, is uninstalled", async () => {
     // What the destroy order is computed from: the member's recorded dependencies name its own
@@ -452,5 +452,5 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     for (const u of uninstalls) expect(lastRemove.end).toBeLessThan(u.start);
     const after = await printMembers("5 after destroy (the bootstrap etcd, which the sandbox keeps running)");
     expect(summary(after)).toEqual([1, 2, 3].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
-  }, 150_000);
+  }, 420_000);
 });

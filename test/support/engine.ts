@@ -4,6 +4,7 @@
  * stand-ins (scripts/providers/bin) first on PATH as ambient plugins (automatic plugin
  * acquisition off, so nothing else could serve them).
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -177,4 +178,10 @@ export async function deploymentIdOf(stack: Stack): Promise<string> {
   const hex = r?.outputs?.hex;
   if (typeof hex !== "string") throw new Error("the stack's state holds no deployment id");
   return hex;
+}
+
+/** Why an engine test cannot run here: the first program of `programs` missing from PATH (with what it is for), or undefined. */
+export function programsMissing(programs: string[], forWhat: string): string | undefined {
+  const missing = programs.filter((p) => spawnSync("sh", ["-c", `command -v "$1" >/dev/null`, "sh", p]).status !== 0);
+  return missing.length ? `needs ${missing.join(", ")} (${forWhat}); apt-get install -y ${missing.join(" ")}` : undefined;
 }

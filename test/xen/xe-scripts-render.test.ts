@@ -28,7 +28,6 @@ const ISO = { name: "ISOS", location: "/var/opt/isos", isoName: "coreos_producti
 
 const SCRIPTS: Record<string, string> = {
   "vm-converge.sh": renderVmConvergeScript(LAB_VM),
-  "vm-converge-update.sh": renderVmConvergeScript({ ...LAB_VM, legacyMarker: "lab/lab/coreos1" }),
   "node-halt.sh": renderNodeHaltScript({ nameLabel: "coreos1", vcpus: 1, memoryMiB: 2048, diskGiB: 8, configDriveVdi: "b1e1a9d2-0000-4000-8000-000000000001" }),
   "vm-delete.sh": renderVmDeleteScript({ marker: "0123456789abcdef/lab/coreos1/89abcdef", nameLabel: "coreos1" }),
   "config-drive-create.sh": renderConfigDriveCreateScript(DRIVE),
@@ -40,6 +39,13 @@ const SCRIPTS: Record<string, string> = {
 describe("xe scripts", () => {
   it.each(Object.keys(SCRIPTS))("%s matches its golden file", (name) => {
     expectGolden(`xen/${name}`, SCRIPTS[name]);
+  });
+
+  it("the update script differs from the create script only in the old marker it may take over", () => {
+    const create = renderVmConvergeScript(LAB_VM).split("\n");
+    const update = renderVmConvergeScript({ ...LAB_VM, legacyMarker: "lab/lab/coreos1" }).split("\n");
+    expect(update.filter((line, i) => line !== create[i])).toEqual(["legacy_marker=lab/lab/coreos1"]);
+    expect(create).toContain("legacy_marker=''");
   });
 
   it("puts every setting in one quoted assignment, so a preview diff shows exactly what changed", () => {
