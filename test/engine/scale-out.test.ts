@@ -24,7 +24,7 @@
  * Skipped with a one-line reason without the CLI, sshd (as root: the settings log in as root),
  * openssl, curl, etcd or etcdctl; under CI=true that is a failure instead.
  */
-import { ChildProcess, execFile, execFileSync, spawn, spawnSync } from "child_process";
+import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -33,6 +33,7 @@ import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 import { xenCoreosProgram } from "../../components/program";
 import { changedSteps, cliMissing, deploymentIdOf, describeIf, newStack, programsMissing, urnName, withEvents } from "../support/engine";
+import { userDataOfDrive } from "../support/drive";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
 import { COREOS_ISO, DiscoveryService, NodeSshds, SANDBOX_BIN, XeDouble, configJson, parsed, sandboxSettings } from "./sandbox";
 
@@ -160,9 +161,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const plain = typeof stdin === "object" && stdin !== null && "plaintext" in stdin ? JSON.parse((stdin as { plaintext: string }).plaintext) : stdin;
     if (typeof plain !== "string") throw new Error(`the config drive stdin of ${nodeName(n)} is no text: ${JSON.stringify(stdin).slice(0, 200)}`);
     // The stdin is the config-2 image in base64: read its user_data with a real ISO 9660 reader.
-    const image = path.join(tmp, `drive-${nodeName(n)}.iso`);
-    fs.writeFileSync(image, Buffer.from(plain, "base64"));
-    const userData = execFileSync("isoinfo", ["-i", image, "-R", "-x", "/openstack/latest/user_data"], { encoding: "utf8" });
+    const userData = userDataOfDrive(plain);
     if (!userData.startsWith("#cloud-config")) throw new Error(`the config drive of ${nodeName(n)} holds no cloud-config: ${JSON.stringify(userData.slice(0, 200))}`);
     return userData;
   }

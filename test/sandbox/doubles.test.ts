@@ -146,7 +146,9 @@ describe("xe double: grammar errors", () => {
     expect(size("1GiB")).toBe(GiB);
     expect(size("8G")).toBe(8 * GiB);
     expect(size("512mb")).toBe(512 * 1024 ** 2);
-    expect(size("4096")).toBe(4096);
+    // A VHD-based SR (Local storage is LVM) rounds up to the 2 MiB VHD block (sm vhdutil.py).
+    expect(size("4096")).toBe(2 * 1024 ** 2);
+    expect(size("3MiB")).toBe(4 * 1024 ** 2);
     const bad = xe(["vdi-create", `sr-uuid=${sr}`, "name-label=s", "virtual-size=1.5GiB"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(
@@ -219,7 +221,10 @@ describe("xe double: VM lifecycle", () => {
     const localSr = xeOk(["sr-list", "name-label=Local storage", "--minimal"]);
     const cfg = xeOk(["vdi-create", `sr-uuid=${localSr}`, "name-label=coreos1-config", "virtual-size=16MiB"]);
     const cfgFile = path.join(dir, "config.img");
+    // 6.5's rule: a raw import shorter than the VDI is refused; the padded file is taken.
     fs.writeFileSync(cfgFile, Buffer.alloc(4096));
+    expect(xe(["vdi-import", `uuid=${cfg}`, `filename=${cfgFile}`, "format=raw"]).stderr).toContain("a raw import must match the VDI's size");
+    fs.writeFileSync(cfgFile, Buffer.alloc(16 * 1024 ** 2));
     xeOk(["vdi-import", `uuid=${cfg}`, `filename=${cfgFile}`, "format=raw"]);
     xeOk(["vbd-create", `vm-uuid=${vm}`, `vdi-uuid=${cfg}`, "device=1", "mode=RO", "type=Disk"]);
     expect(xe(["vbd-create", `vm-uuid=${vm}`, `vdi-uuid=${cfg}`, "device=1"]).stderr).toBe(
@@ -234,6 +239,9 @@ describe("xe double: VM lifecycle", () => {
     expect(again.stderr).toContain(`vm: ${vm} (coreos1)\nexpected: halted\nactual: running\n`);
     expect(xe(["vm-param-set", `uuid=${vm}`, "VCPUs-max=4"]).stderr).toContain("expected: halted\nactual: running");
 
+    // No guest agent: a clean shutdown is refused (6.5's xapi); once the agent runs, it is taken.
+    expect(xe(["vm-shutdown", `uuid=${vm}`]).stderr).toContain("needs the cooperative shutdown feature on a VM which lacks it.");
+    xeOk(["xe-double-guest", "name-label=coreos1", "action=agent"]);
     xeOk(["vm-shutdown", `uuid=${vm}`]);
     expect(xe(["vm-shutdown", `uuid=${vm}`]).stderr).toContain("expected: running\nactual: halted\n");
 
@@ -250,7 +258,7 @@ describe("xe double: VM lifecycle", () => {
     expect(state.vbds.filter((b) => b.vm === vm)).toEqual([]);
     expect(state.vifs.filter((v) => v.vm === vm)).toEqual([]);
     expect(state.vdis.map((v) => v.uuid)).not.toContain(disk);
-    expect(state.vdis.find((v) => v.uuid === cfg)).toMatchObject({ "imported-bytes": 4096 });
+    expect(state.vdis.find((v) => v.uuid === cfg)).toMatchObject({ "imported-bytes": 16 * 1024 ** 2 });
     expect(state.vdis.filter((v) => v.sr === isoSr)).toHaveLength(1);
     expect(xe(["vm-shutdown", "vm=coreos1"]).stderr).toBe(`${INTERNAL}\nmessage: Failure: No matching VMs found\n`);
   });

@@ -26,7 +26,7 @@ import { RenderedStack, renderStack } from "./rendered";
 const GATEWAY = "10.50.0.1";
 const DISCOVERY = `http://${GATEWAY}:8087`;
 
-describeWith(["etcd", "etcdctl", "discovery.etcd.io", "ip", "curl", "sh"], "real etcd members bootstrapping through a real etcd-discovery")(
+describeWith(["etcd", "etcdctl", "discovery.etcd.io", "ip", "curl", "sh", "isoinfo"], "real etcd members bootstrapping through a real etcd-discovery")(
   "the lab cluster forms through discovery from the rendered cloud-configs",
   () => {
     let hub: Netns;

@@ -44,7 +44,7 @@ function validate(bin: string, file: string): { status: number | null; entries: 
   return { status: r.status, entries, raw };
 }
 
-describeWith(["go", "bash", "flock", "shellcheck"], "builds coreos-cloudinit -validate from the Go module proxy")(
+describeWith(["go", "bash", "flock", "shellcheck", "isoinfo"], "builds coreos-cloudinit -validate from the Go module proxy")(
   "every rendered cloud-config passes coreos-cloudinit -validate",
   () => {
     const bins: Record<string, string> = {};

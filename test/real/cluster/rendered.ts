@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { stackRawSettings } from "../../fixtures/settings";
+import { userDataOfDrive } from "../../support/drive";
 import { ResourceRecorder, setStackConfig, valueOf } from "../../support/mocks";
 
 export interface RenderedNode {
@@ -65,7 +66,8 @@ export async function renderStack(stack: string, opts: RenderOptions = {}): Prom
   const nodes: RenderedNode[] = [];
   for (const r of recorder.byType("command:remote:Command")) {
     if (!r.name.endsWith("-config-drive-vdi")) continue;
-    const cloudConfig = String(r.inputs.stdin);
+    // The node's cloud-config, read back out of its config-2 image.
+    const cloudConfig = userDataOfDrive(String(r.inputs.stdin));
     const doc = yaml.load(cloudConfig) as { hostname: string };
     const cluster = r.name.slice(0, r.name.length - `-${doc.hostname}-config-drive-vdi`.length);
     nodes.push({ cluster, node: doc.hostname, cloudConfig });
