@@ -191,8 +191,8 @@ describe("stack settings", () => {
       raw.xenserver.tempalte = "CoreOS";
       raw.nsa = {};
       const list = problems(raw);
-      expect(list).toContain('xen-coreos:nsa: unknown setting. Did you mean "nas"? Known keys here: xenserver, network, ssh, discovery, coreos, nas, clusters, services, sshPrivateKey, xenserverPrivateKey, nasPrivateKey.');
-      expect(list).toContain('xen-coreos:xenserver.tempalte: unknown setting. Did you mean "template"? Known keys here: host, port, user, hostKey, network, storageRepository, template, isoRepository.');
+      expect(list).toContain('xen-coreos:nsa: unknown setting. Did you mean "nas"? Known keys here: xenserver, network, ssh, discovery, os, coreos, nas, clusters, services, sshPrivateKey, xenserverPrivateKey, nasPrivateKey.');
+      expect(list).toContain('xen-coreos:xenserver.tempalte: unknown setting. Did you mean "template"? Known keys here: host, port, user, hostKey, network, storageRepository, version, template, isoRepository, haltTimeoutSeconds, hardPowerOff.');
       expect(list.find((l) => l.includes("memoryMb"))).toMatch(/clusters\[0\]\.nodes\[0\]\.memoryMb: unknown setting\. Did you mean "memoryMiB"\?/);
     });
 
