@@ -588,7 +588,7 @@ function parseCoreos(p: Problems, o: Obj): CoreosSettings {
   const installBaseUrl = o.installBaseUrl === undefined ? undefined : readString(p, "coreos.installBaseUrl", o.installBaseUrl);
   if (installBaseUrl !== undefined) installBaseUrlProblems(p, installBaseUrl);
   return {
-    channel: readEnum(p, "coreos.channel", o.channel, ["alpha", "beta", "stable"] as const, "alpha"),
+    channel: readEnum(p, "coreos.channel", o.channel, ["alpha", "beta", "stable", "lts"] as const, "alpha"),
     rebootStrategy: readEnum(p, "coreos.rebootStrategy", o.rebootStrategy, ["etcd-lock", "reboot", "best-effort", "off"] as const, "etcd-lock"),
     installDevice,
     installBaseUrl,
