@@ -1,7 +1,8 @@
 /**
  * The program's own rendering of a stack, collected under Pulumi mocks (as
  * test/cluster/program.test.ts runs it): every node's cloud-config exactly as its config
- * drive receives it (the ConfigDrive command's stdin), and each cluster's discovery-token
+ * drive holds it (user_data of the config-2 image on the ConfigDrive command's stdin, read
+ * back with isoinfo), and each cluster's discovery-token
  * `create` script. Optionally the token script is run for real (`runLocalCommand`), so
  * the cloud-configs carry a real token.
  */
@@ -20,7 +21,7 @@ export interface RenderedNode {
 export interface RenderedStack {
   stack: string;
   nodes: RenderedNode[];
-  /** `create` script of each cluster's discovery request (command:local:Command), by cluster. */
+  /** `create` script of each cluster's discovery request (command:local:Command), by cluster (token mode only). */
   discoveryScripts: Record<string, string>;
   /** stdout the discovery request produced (the real token when runLocalCommand is given). */
   discoveryUrls: Record<string, string>;
@@ -48,6 +49,29 @@ class RunningRecorder extends ResourceRecorder {
   }
 }
 
+/**
+ * The user_data inside a config drive's stdin (the base64 of its config-2 image, see
+ * components/xen/config-drive-image.ts), read back by cdrkit's isoinfo as a node's kernel
+ * would read the drive.
+ */
+function userDataOf(stdin: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const fs = require("fs") as typeof import("fs");
+  const os = require("os") as typeof import("os");
+  const path = require("path") as typeof import("path");
+  const { spawnSync } = require("child_process") as typeof import("child_process");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-drive-"));
+  try {
+    const file = path.join(dir, "config-2.iso");
+    fs.writeFileSync(file, Buffer.from(stdin, "base64"));
+    const r = spawnSync("isoinfo", ["-i", file, "-R", "-x", "/openstack/latest/user_data"], { encoding: "utf8" });
+    if (r.status !== 0 || !r.stdout.startsWith("#cloud-config")) throw new Error(`isoinfo could not read user_data from the drive image: ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const KEYS = { sshPrivateKey: "NODE-KEY (test)", xenserverPrivateKey: "XEN-KEY (test)", nasPrivateKey: "NAS-KEY (test)" };
 
 /** Runs the whole program for `stack` under mocks and collects what each node boots with. */
@@ -65,7 +89,7 @@ export async function renderStack(stack: string, opts: RenderOptions = {}): Prom
   const nodes: RenderedNode[] = [];
   for (const r of recorder.byType("command:remote:Command")) {
     if (!r.name.endsWith("-config-drive-vdi")) continue;
-    const cloudConfig = String(r.inputs.stdin);
+    const cloudConfig = userDataOf(String(r.inputs.stdin));
     const doc = yaml.load(cloudConfig) as { hostname: string };
     const cluster = r.name.slice(0, r.name.length - `-${doc.hostname}-config-drive-vdi`.length);
     nodes.push({ cluster, node: doc.hostname, cloudConfig });
@@ -73,6 +97,8 @@ export async function renderStack(stack: string, opts: RenderOptions = {}): Prom
   const discoveryScripts: Record<string, string> = {};
   const discoveryUrls: Record<string, string> = {};
   for (const [name, c] of Object.entries<any>(clusters)) {
+    // A cluster bootstrapped from its static member list has no token request.
+    if (!recorder.resources.some((r) => r.name === `${name}-discovery-request`)) continue;
     discoveryScripts[name] = String(recorder.named(`${name}-discovery-request`).inputs.create);
     discoveryUrls[name] = await valueOf<string>(c.discoveryUrl);
   }
