@@ -6,7 +6,7 @@ import { CloudConfig } from "../coreos/cloud-config";
 import { DiscoveryToken } from "../etcd/discovery-token";
 import { NfsShare } from "../nas/nfs-share";
 import { ConfigDrive } from "../xen/config-drive";
-import { EncodedDriveFile } from "../xen/xe-scripts";
+import { EncodedDriveFile, missingTemplateFix } from "../xen/xe-scripts";
 import { IsoRepository } from "../xen/iso-repository";
 import { XenVm } from "../xen/xen-vm";
 
@@ -146,6 +146,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
           legacyMarker,
           nodeName: node.name,
           template: xenserver.template,
+          templateFix: missingTemplateFix(xenserver.version),
           storageRepository: xenserver.storageRepository,
           network: xenserver.network,
           // Known at preview: the ISO library's existence is ensured by the dependsOn below.

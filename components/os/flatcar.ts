@@ -124,6 +124,9 @@ function fleetSocketUnit(): string {
 export function fleetServiceUnit(node: ProfileNode): string {
   const fleet = node.os.fleet;
   if (!fleet) throw new Error(`node ${node.hostname}: the flatcar profile needs the fleet download (xen-coreos:os.fleet.url and os.fleet.sha256)`);
+  // Words of ExecStartPre: nothing systemd splits, expands or unquotes (settings refuse these first).
+  if (!/^(https?|file):\/\/[^\s"'`$%\\]+$/.test(fleet.url)) throw new Error(`node ${node.hostname}: fleet URL ${JSON.stringify(fleet.url)} must be an http(s) or file URL without spaces, quotes, "$", "%" or "\\" (xen-coreos:os.fleet.url)`);
+  if (!/^[0-9a-f]{64}$/.test(fleet.sha256)) throw new Error(`node ${node.hostname}: fleet sha256 ${JSON.stringify(fleet.sha256)} is not 64 lower-case hex digits (xen-coreos:os.fleet.sha256)`);
   return renderIni([
     ["Unit", [
       ["Description", "fleet daemon v1.0.0 (fetched once, verified by sha256)"],
