@@ -93,6 +93,8 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
         share,
         sshAuthorizedKeys: settings.ssh.authorizedKeys,
         discoveryEndpoint: settings.discovery.endpoint,
+        discoveryMode: settings.discovery.mode,
+        os: settings.os,
         nodeConnection,
       }, { ...opts, protect: cluster.protect }),
   );

@@ -1,13 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { ClusterSettings, CoreosSettings, NetworkSettings, NodeSettings, XenServerSettings, prefixLength } from "../config/settings";
-import { ETCD_PEER_PORT } from "../coreos/cloud-config-render";
+import { ClusterSettings, CoreosSettings, DiscoveryMode, NetworkSettings, NodeSettings, OsSettings, XenServerSettings, prefixLength } from "../config/settings";
 import { EtcdMember } from "../etcd/etcd-member";
 import { CloudConfig } from "../coreos/cloud-config";
 import { DiscoveryToken } from "../etcd/discovery-token";
 import { NfsShare } from "../nas/nfs-share";
 import { ConfigDrive } from "../xen/config-drive";
-import { EncodedDriveFile } from "../xen/xe-scripts";
+import { EncodedDriveFile, missingTemplateFix } from "../xen/xe-scripts";
 import { IsoRepository } from "../xen/iso-repository";
 import { XenVm } from "../xen/xen-vm";
 
@@ -31,8 +30,12 @@ export interface CoreosClusterArgs {
   share: NfsShare;
   /** Public keys for user core. */
   sshAuthorizedKeys: string[];
-  /** Discovery service base URL. */
+  /** Discovery service base URL (token mode). */
   discoveryEndpoint: string;
+  /** `token`: a discovery token per cluster; `static`: the initial cluster from the nodes' addresses, no token. Defaults to token. */
+  discoveryMode?: DiscoveryMode;
+  /** The nodes' OS profile and its settings. Defaults to coreos. */
+  os?: OsSettings;
   /** How the program reaches a node over SSH (for etcd membership changes). */
   nodeConnection: (node: NodeSettings) => command.types.input.remote.ConnectionArgs;
 }
@@ -40,15 +43,20 @@ export interface CoreosClusterArgs {
 /** A node as the stack outputs show it: its settings and its VM's uuid. */
 export type ClusterNodeOutput = Pick<NodeSettings, "name" | "ip" | "vcpus" | "memoryMiB" | "diskGiB" | "metadata"> & { vmUuid: pulumi.Output<string> };
 
+/** etcd's initial-cluster-token of a statically bootstrapped cluster: two clusters never share one. */
+export function staticClusterToken(stack: string, cluster: string): string {
+  return `xen-coreos-${stack}-${cluster}`;
+}
+
 /**
- * One CoreOS cluster: its discovery token, and per node a cloud-config, a config drive
- * and a VM. Nodes do not depend on each other, so their VMs are created in parallel.
+ * One CoreOS cluster: its discovery token (token mode), and per node a cloud-config, a config
+ * drive and a VM. Nodes do not depend on each other, so their VMs are created in parallel.
  */
 export class CoreosCluster extends pulumi.ComponentResource {
   public readonly name: string;
   public readonly nodes: ClusterNodeOutput[];
-  /** The discovery URL (secret). */
-  public readonly discoveryUrl: pulumi.Output<string>;
+  /** The discovery URL (secret); undefined for a cluster bootstrapped from its static member list. */
+  public readonly discoveryUrl: pulumi.Output<string> | undefined;
   /** The cloud-configs with secrets redacted, by node name: what each node boots with. */
   public readonly cloudConfigs: Record<string, pulumi.Output<string>>;
 
@@ -60,12 +68,20 @@ export class CoreosCluster extends pulumi.ComponentResource {
     // The token is sized for the bootstrap nodes; nodes added later join without it, so
     // growing the cluster never changes the token (nor the bootstrap nodes' configs).
     const bootstrapNodes = cluster.nodes.filter((n) => !n.join);
-    const token = new DiscoveryToken(
-      `${name}-discovery`,
-      { endpoint: args.discoveryEndpoint, size: bootstrapNodes.length, cluster: `${args.stack}/${cluster.name}` },
-      { parent: this },
-    );
-    this.discoveryUrl = token.url;
+    const peer = (n: NodeSettings) => ({ name: n.name, ip: n.ip });
+    // Static mode: every bootstrap node starts from the same list, the declared addresses; no token resource.
+    const staticBootstrap = args.discoveryMode === "static"
+      ? { initialCluster: bootstrapNodes.map(peer), token: staticClusterToken(args.stack, cluster.name) }
+      : undefined;
+    const token = staticBootstrap
+      ? undefined
+      : new DiscoveryToken(
+          `${name}-discovery`,
+          { endpoint: args.discoveryEndpoint, size: bootstrapNodes.length, cluster: `${args.stack}/${cluster.name}` },
+          { parent: this },
+        );
+    this.discoveryUrl = token?.url;
+    const os = args.os ?? { profile: "coreos" as const, fleet: { url: "", sha256: "" } };
     this.cloudConfigs = {};
 
     let previousMember: EtcdMember | undefined;
@@ -74,13 +90,11 @@ export class CoreosCluster extends pulumi.ComponentResource {
     this.nodes = cluster.nodes.map((node, index) => {
       const legacyMarker = `${args.stack}/${cluster.name}/${node.name}`;
       // A joining node's initial cluster: every node before it, and itself.
-      const joinExisting = node.join
-        ? { initialCluster: cluster.nodes.slice(0, index + 1).map((n) => `${n.name}=http://${n.ip}:${ETCD_PEER_PORT}`).join(",") }
-        : undefined;
+      const joinExisting = node.join ? { initialCluster: cluster.nodes.slice(0, index + 1).map(peer) } : undefined;
       const cloudConfig = new CloudConfig(
         `${name}-${node.name}-cloud-config`,
         {
-          discoveryUrl: token.url,
+          discoveryUrl: token?.url,
           node: {
             hostname: node.name,
             ip: node.ip,
@@ -99,9 +113,11 @@ export class CoreosCluster extends pulumi.ComponentResource {
             install: { device: coreos.installDevice, channel: coreos.channel, baseUrl: coreos.installBaseUrl },
             rebootStrategy: coreos.rebootStrategy,
             joinExisting,
+            staticBootstrap,
+            os: os.profile === "flatcar" ? { profile: "flatcar", version: os.version, fleet: os.fleet } : { profile: os.profile },
           },
         },
-        { parent: this, dependsOn: [token] },
+        { parent: this, dependsOn: token ? [token] : [] },
       );
       this.cloudConfigs[node.name] = cloudConfig.redacted;
       const drive = new ConfigDrive(
@@ -115,7 +131,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
           userData: cloudConfig.userData,
           redactedUserData: cloudConfig.redacted,
           // A joining node's config holds no token: a new token must not rebuild its drive.
-          secretsVersion: node.join ? "" : token.id,
+          secretsVersion: node.join || !token ? "" : token.id,
           extraFiles: args.driveFiles,
         },
         { parent: this },
@@ -130,6 +146,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
           legacyMarker,
           nodeName: node.name,
           template: xenserver.template,
+          templateFix: missingTemplateFix(xenserver.version),
           storageRepository: xenserver.storageRepository,
           network: xenserver.network,
           // Known at preview: the ISO library's existence is ensured by the dependsOn below.

@@ -52,7 +52,9 @@ export interface XenServerSettings {
   network: string;
   /** name-label of the storage repository for system disks and config drives. Defaults to "Local storage". */
   storageRepository: string;
-  /** name-label of the VM template the nodes are installed from. Defaults to "CoreOS" (XenServer 6.5 SP1+). */
+  /** The host's version: 6.5 (XenServer 6.5 SP1, the thesis), 8 (XenServer 8) or xcp-ng-8.3. Defaults to 6.5. */
+  version: XenServerVersion;
+  /** name-label of the VM template the nodes are installed from. Defaults per version: "CoreOS" on 6.5, "Generic Linux BIOS" on 8 and xcp-ng-8.3. */
   template: string;
   /** The ISO library holding the CoreOS install ISO. */
   isoRepository: IsoRepositorySettings;
@@ -67,7 +69,7 @@ export interface IsoRepositorySettings {
   name: string;
   /** Directory on the XenServer host backing the repository. Defaults to /var/opt/isos. */
   location: string;
-  /** File name of the CoreOS install ISO inside `location`. Defaults to coreos_production_iso_image.iso. */
+  /** File name of the install ISO inside `location`. Defaults to the profile's: coreos_production_iso_image.iso or flatcar_production_iso_image.iso. */
   coreosIso: string;
 }
 
@@ -97,15 +99,54 @@ export interface SshSettings {
 }
 
 export interface DiscoverySettings {
+  /**
+   * How each cluster's etcd forms: `token` (a discovery token from `endpoint`, the thesis) or
+   * `static` (the initial cluster from the declared node addresses: no public service). Defaults to token.
+   */
+  mode: DiscoveryMode;
   /** Base URL of the etcd discovery service; `<endpoint>/new?size=N` creates a token. Defaults to https://discovery.etcd.io. */
   endpoint: string;
 }
 
+export type DiscoveryMode = "token" | "static";
+export type XenServerVersion = "6.5" | "8" | "xcp-ng-8.3";
+
+/** The VM template each host version installs from: XenServer 8 and XCP-ng 8.3 no longer have "CoreOS". */
+export const DEFAULT_TEMPLATE: Readonly<Record<XenServerVersion, string>> = {
+  "6.5": "CoreOS",
+  "8": "Generic Linux BIOS",
+  "xcp-ng-8.3": "Generic Linux BIOS",
+};
+
+export type OsProfileName = "coreos" | "flatcar";
+
+/** The install boot of Flatcar's ISO needs this much memory (its image is unpacked into RAM). */
+export const FLATCAR_MIN_MEMORY_MIB = 2048;
+
+/** The fleet v1.0.0 release tarball (the fleet project's last release); an offline lab serves it from its own mirror. */
+export const FLEET_DEFAULT_URL = "https://github.com/coreos/fleet/releases/download/v1.0.0/fleet-v1.0.0-linux-amd64.tar.gz";
+
+export interface FleetDownloadSettings {
+  /** Where each flatcar node fetches the fleet v1.0.0 tarball (http, https or file). Defaults to the fleet project's release. */
+  url: string;
+  /** sha256 of that tarball (64 hex digits). Required for flatcar: a file that differs is refused. */
+  sha256: string;
+}
+
+export interface OsSettings {
+  /** The nodes' OS: `coreos` (CoreOS Container Linux, the thesis) or `flatcar` (Flatcar Container Linux). Defaults to coreos. */
+  profile: OsProfileName;
+  /** flatcar only: the release `flatcar-install -V` pins (e.g. 4593.1.0); unset = the channel's current one. */
+  version?: string;
+  /** flatcar only: the fleet v1.0.0 tarball each node runs fleetd and fleetctl from. */
+  fleet: FleetDownloadSettings;
+}
+
 export type RebootStrategy = "etcd-lock" | "reboot" | "best-effort" | "off";
-export type CoreosChannel = "alpha" | "beta" | "stable";
+export type CoreosChannel = "alpha" | "beta" | "stable" | "lts";
 
 export interface CoreosSettings {
-  /** Release channel installed on the nodes. Defaults to alpha (etcd2, as in the thesis). */
+  /** Release channel installed on the nodes. Defaults to alpha (etcd2, as in the thesis); lts exists on flatcar only. */
   channel: CoreosChannel;
   /** Update strategy; `etcd-lock` reboots one node at a time through locksmith. Defaults to etcd-lock. */
   rebootStrategy: RebootStrategy;
@@ -176,6 +217,7 @@ export interface StackSettings {
   network: NetworkSettings;
   ssh: SshSettings;
   discovery: DiscoverySettings;
+  os: OsSettings;
   coreos: CoreosSettings;
   nas: NasSettings;
   clusters: ClusterSettings[];
@@ -237,7 +279,7 @@ export const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 // ---------------------------------------------------------------- the parser
 
-const TOP_KEYS = ["xenserver", "network", "ssh", "discovery", "coreos", "nas", "clusters", "services", ...SECRET_KEYS] as const;
+const TOP_KEYS = ["xenserver", "network", "ssh", "discovery", "os", "coreos", "nas", "clusters", "services", ...SECRET_KEYS] as const;
 
 /** What the config reader found beside the raw values, and checks a higher layer adds. */
 export interface ParseOptions {
@@ -266,14 +308,18 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
   checkKeys(p, "", raw, TOP_KEYS);
 
   const network = parseNetwork(p, readObj(p, "network", raw.network, true));
-  const xenserver = parseXenServer(p, readObj(p, "xenserver", raw.xenserver, true));
+  const os = parseOs(p, readObj(p, "os", raw.os, false));
+  const xenserver = parseXenServer(p, readObj(p, "xenserver", raw.xenserver, true), os.profile);
   const ssh = parseSsh(p, readObj(p, "ssh", raw.ssh, true));
   const discovery = parseDiscovery(p, readObj(p, "discovery", raw.discovery, false));
   const coreos = parseCoreos(p, readObj(p, "coreos", raw.coreos, false));
+  if (coreos.channel === "lts" && os.profile !== "flatcar")
+    p.add("coreos.channel", `lts is a Flatcar channel; CoreOS Container Linux had alpha, beta and stable. Fix: set ${CONFIG_NAMESPACE}:coreos.channel to alpha, beta or stable, or ${CONFIG_NAMESPACE}:os.profile to flatcar.`);
   const nas = parseNas(p, readObj(p, "nas", raw.nas, true), network);
   const clusters = parseClusters(p, raw.clusters, network);
   const services = parseServices(p, readObj(p, "services", raw.services, false), clusters, { sshPort: ssh.port });
   checkAddressClashes(p, network, xenserver, nas, clusters);
+  if (os.profile === "flatcar") checkFlatcarMemory(p, clusters);
 
   for (const key of SECRET_KEYS) {
     if (options.plainSecretKeys?.has(key))
@@ -306,11 +352,21 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
   // The services' units and configs name the share's paths under /mnt/nfs (thesis Annex 4).
   if ((services.web || services.galera || services.ftp) && nas.mountPoint !== "/mnt/nfs")
     p.add("nas.mountPoint", `${nas.mountPoint}: the services (web, galera, ftp) expect the share at /mnt/nfs. Fix: set nas.mountPoint to /mnt/nfs, or run no services on this stack.`);
-  const settings: StackSettings = { xenserver, network, ssh, discovery, coreos, nas, clusters, services };
+  const settings: StackSettings = { xenserver, network, ssh, discovery, os, coreos, nas, clusters, services };
   // Checks of a higher layer (fleet placement on the rendered units), once the settings themselves are sound.
   if (p.list.length === 0) for (const check of options.crossChecks ?? []) p.list.push(...check(settings));
   if (p.list.length > 0) throw new SettingsError(p.list);
   return settings;
+}
+
+/** Flatcar's install ISO boots only with 2 GiB: below that the install boot fails before it can write the disk. */
+function checkFlatcarMemory(p: Problems, clusters: ClusterSettings[]): void {
+  clusters.forEach((c, ci) =>
+    c.nodes.forEach((n, ni) => {
+      if (n.memoryMiB < FLATCAR_MIN_MEMORY_MIB)
+        p.add(`clusters[${ci}].nodes[${ni}].memoryMiB`, `${n.memoryMiB} MiB is below the ${FLATCAR_MIN_MEMORY_MIB} MiB Flatcar's install ISO needs to boot (os.profile is flatcar; the install boot runs from RAM). Fix: set memoryMiB (or clusters[${ci}].nodeDefaults.memoryMiB) to ${FLATCAR_MIN_MEMORY_MIB} or more.`);
+    }),
+  );
 }
 
 /** A node's address must not be another machine's: the NAS, the XenServer host, the gateway; nor the gateway the NAS. */
@@ -376,8 +432,8 @@ function parseNetwork(p: Problems, o: Obj): NetworkSettings {
   return { cidr, gateway, dns, interface: iface, routedNetworks };
 }
 
-function parseXenServer(p: Problems, o: Obj): XenServerSettings {
-  checkKeys(p, "xenserver", o, ["host", "port", "user", "hostKey", "network", "storageRepository", "template", "isoRepository", "haltTimeoutSeconds", "hardPowerOff"]);
+function parseXenServer(p: Problems, o: Obj, profile: OsProfileName): XenServerSettings {
+  checkKeys(p, "xenserver", o, ["host", "port", "user", "hostKey", "network", "storageRepository", "version", "template", "isoRepository", "haltTimeoutSeconds", "hardPowerOff"]);
   const host = readString(p, "xenserver.host", o.host);
   if (host && !isIPv4(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host))
     p.add("xenserver.host", `${JSON.stringify(host)} is neither an IPv4 address nor a DNS name.`);
@@ -391,13 +447,16 @@ function parseXenServer(p: Problems, o: Obj): XenServerSettings {
     p.add("xenserver.hostKey", `is not an SSH public key: ${keyProblem}. Fix: set the host's own key line, e.g. from the host: cat /etc/ssh/ssh_host_ed25519_key.pub (or ssh-keyscan -t ed25519 <host> without the host name).`);
   const network = readString(p, "xenserver.network", o.network);
   const storageRepository = readString(p, "xenserver.storageRepository", o.storageRepository, "Local storage");
-  const template = readString(p, "xenserver.template", o.template, "CoreOS");
+  const version = readEnum(p, "xenserver.version", o.version, ["6.5", "8", "xcp-ng-8.3"] as const, "6.5");
+  const template = readString(p, "xenserver.template", o.template, DEFAULT_TEMPLATE[version]);
+  if (version !== "6.5" && template === "CoreOS")
+    p.add("xenserver.template", `"CoreOS" is not a template of ${version === "8" ? "XenServer 8" : "XCP-ng 8.3"} (it left with XenServer 7). Fix: remove ${CONFIG_NAMESPACE}:xenserver.template to use "${DEFAULT_TEMPLATE[version]}", or set it to a template the host lists (xe template-list params=name-label).`);
   const iso = readObj(p, "xenserver.isoRepository", o.isoRepository, false);
   checkKeys(p, "xenserver.isoRepository", iso, ["name", "location", "coreosIso"]);
   const isoRepository: IsoRepositorySettings = {
     name: readString(p, "xenserver.isoRepository.name", iso.name, "ISOS"),
     location: readString(p, "xenserver.isoRepository.location", iso.location, "/var/opt/isos"),
-    coreosIso: readString(p, "xenserver.isoRepository.coreosIso", iso.coreosIso, "coreos_production_iso_image.iso"),
+    coreosIso: readString(p, "xenserver.isoRepository.coreosIso", iso.coreosIso, profile === "flatcar" ? "flatcar_production_iso_image.iso" : "coreos_production_iso_image.iso"),
   };
   if (!isoRepository.location.startsWith("/"))
     p.add("xenserver.isoRepository.location", `must be an absolute path on the XenServer host, got ${JSON.stringify(isoRepository.location)}.`);
@@ -411,7 +470,7 @@ function parseXenServer(p: Problems, o: Obj): XenServerSettings {
     p.add("xenserver.haltTimeoutSeconds", `${haltTimeoutSeconds} is outside 10-3600 seconds (how long to wait for a node to power itself off).`);
   }
   const hardPowerOff = readBool(p, "xenserver.hardPowerOff", o.hardPowerOff, false);
-  return { host, port, user, hostKey, network, storageRepository, template, isoRepository, haltTimeoutSeconds, hardPowerOff };
+  return { host, port, user, hostKey, network, storageRepository, version, template, isoRepository, haltTimeoutSeconds, hardPowerOff };
 }
 
 function parseSsh(p: Problems, o: Obj): SshSettings {
@@ -446,17 +505,46 @@ function hasCredentials(text: string): boolean {
 }
 
 function parseDiscovery(p: Problems, o: Obj): DiscoverySettings {
-  checkKeys(p, "discovery", o, ["endpoint"]);
+  checkKeys(p, "discovery", o, ["mode", "endpoint"]);
+  const mode = readEnum(p, "discovery.mode", o.mode, ["token", "static"] as const, "token");
   const endpoint = readString(p, "discovery.endpoint", o.endpoint, "https://discovery.etcd.io").replace(/\/+$/, "");
   if (hasCredentials(endpoint)) {
     // Never echo the value: it holds a password.
     p.add("discovery.endpoint", "holds credentials (user:password@host): they would sit in plain text in the stack file, the program's state and every node's cloud-config. Fix: remove them from the URL (protect a self-hosted etcd-discovery by its network, or put it behind a proxy that adds them).");
-    return { endpoint: "" };
+    return { mode, endpoint: "" };
   }
   const url = parseUrl(endpoint);
   if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash)
     p.add("discovery.endpoint", `${JSON.stringify(endpoint)} is not an http(s) base URL. Fix: use https://discovery.etcd.io or http://<your etcd-discovery>:8087.`);
-  return { endpoint };
+  return { mode, endpoint };
+}
+
+function parseOs(p: Problems, o: Obj): OsSettings {
+  checkKeys(p, "os", o, ["profile", "version", "fleet"]);
+  const profile = readEnum(p, "os.profile", o.profile, ["coreos", "flatcar"] as const, "coreos");
+  const version = o.version === undefined ? undefined : readString(p, "os.version", o.version);
+  if (version !== undefined && profile !== "flatcar")
+    p.add("os.version", `pins a Flatcar release, but os.profile is ${profile} (coreos-install always took the channel's current release). Fix: remove ${CONFIG_NAMESPACE}:os.version, or set os.profile to flatcar.`);
+  else if (version !== undefined && !/^\d+\.\d+\.\d+$/.test(version))
+    p.add("os.version", `${JSON.stringify(version)} is not a Flatcar release number (e.g. 4593.1.0). Fix: write the release as flatcar-install -V takes it, or remove it for the channel's current release.`);
+  const f = readObj(p, "os.fleet", o.fleet, false);
+  checkKeys(p, "os.fleet", f, ["url", "sha256"]);
+  if (profile !== "flatcar" && o.fleet !== undefined)
+    p.add("os.fleet", `is for the flatcar profile only: CoreOS Container Linux ships fleet itself. Fix: remove ${CONFIG_NAMESPACE}:os.fleet, or set os.profile to flatcar.`);
+  const url = readString(p, "os.fleet.url", f.url, FLEET_DEFAULT_URL);
+  if (hasCredentials(url)) {
+    p.add("os.fleet.url", "holds credentials (user:password@host): they would sit in plain text in every node's cloud-config. Fix: serve the tarball to the cluster network without a login.");
+  } else {
+    const parsed = parseUrl(url);
+    if (!parsed || !/^(https?|file):$/.test(parsed.protocol) || parsed.search || parsed.hash || /[\s%$'"`\\]/.test(url))
+      p.add("os.fleet.url", `${JSON.stringify(url)} must be an http(s) or file URL of fleet-v1.0.0-linux-amd64.tar.gz without spaces, query, fragment, "%", "$", quotes or backslashes (systemd reads them in the fleet unit). Fix: e.g. http://mirror.lab/fleet/fleet-v1.0.0-linux-amd64.tar.gz.`);
+  }
+  const sha256 = f.sha256 === undefined ? "" : readString(p, "os.fleet.sha256", f.sha256).toLowerCase();
+  if (profile === "flatcar" && f.sha256 === undefined)
+    p.add("os.fleet.sha256", `is required for os.profile flatcar: each node refuses a fleet tarball whose sha256 differs, and the program does not ship one it could not verify from a public source. Fix: sha256sum fleet-v1.0.0-linux-amd64.tar.gz (from the fleet project's v1.0.0 release, or your mirror of it), then pulumi config set --path ${CONFIG_NAMESPACE}:os.fleet.sha256 <hex>.`);
+  else if (f.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256))
+    p.add("os.fleet.sha256", `${JSON.stringify(f.sha256)} is not a sha256 (64 hex digits). Fix: the first word of sha256sum fleet-v1.0.0-linux-amd64.tar.gz.`);
+  return { profile, ...(version !== undefined ? { version } : {}), fleet: { url, sha256 } };
 }
 
 /**
@@ -500,7 +588,7 @@ function parseCoreos(p: Problems, o: Obj): CoreosSettings {
   const installBaseUrl = o.installBaseUrl === undefined ? undefined : readString(p, "coreos.installBaseUrl", o.installBaseUrl);
   if (installBaseUrl !== undefined) installBaseUrlProblems(p, installBaseUrl);
   return {
-    channel: readEnum(p, "coreos.channel", o.channel, ["alpha", "beta", "stable"] as const, "alpha"),
+    channel: readEnum(p, "coreos.channel", o.channel, ["alpha", "beta", "stable", "lts"] as const, "alpha"),
     rebootStrategy: readEnum(p, "coreos.rebootStrategy", o.rebootStrategy, ["etcd-lock", "reboot", "best-effort", "off"] as const, "etcd-lock"),
     installDevice,
     installBaseUrl,

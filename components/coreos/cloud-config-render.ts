@@ -1,5 +1,6 @@
 /**
- * Renders one node's CoreOS cloud-config (thesis Annex 2, fixed). Pure: plain values in,
+ * Renders one node's cloud-config (thesis Annex 2, fixed); what differs by OS (installer,
+ * etcd, fleet) comes from the node's OS profile (components/os/). Pure: plain values in,
  * YAML text out, serialised by js-yaml with sorted keys so the same settings always give
  * the same bytes (a stable `pulumi preview`).
  *
@@ -10,6 +11,14 @@
  */
 import * as yaml from "js-yaml";
 import { Directive, pathToUnitName, renderIni } from "../systemd/ini";
+import { ETCD_CLIENT_PORT, coreosProfile } from "../os/coreos";
+import { flatcarProfile } from "../os/flatcar";
+import { EtcdBootstrap, EtcdPeer, NodeOs, OsProfile, OsProfileName, ProfileNode } from "../os/profile";
+
+export { ETCD_CLIENT_PORT, ETCD_PEER_PORT, ETCD_LEGACY_CLIENT_PORT, ETCD_LEGACY_PEER_PORT, fleetMetadataString } from "../os/coreos";
+
+/** The profile modules, by name. */
+export const OS_PROFILES: Readonly<Record<OsProfileName, OsProfile>> = { coreos: coreosProfile, flatcar: flatcarProfile };
 
 export interface CloudConfigInput {
   /** Hostname and etcd member name. */
@@ -23,25 +32,26 @@ export interface CloudConfigInput {
   /** Network interface the static address goes on (eth0 on XenServer). */
   interface: string;
   sshAuthorizedKeys: string[];
-  /** Discovery URL of the cluster; for the redacted preview copy, a placeholder. */
+  /** Discovery URL of the cluster; for the redacted preview copy, a placeholder. Unused with `staticBootstrap`. */
   discoveryUrl: string;
   /**
-   * For a node added after bootstrap: the members it joins (`name=http://ip:2380,…`,
-   * itself included). etcd then starts with initial-cluster-state=existing, no discovery.
+   * Static bootstrap (no discovery): the cluster's bootstrap members, this node included,
+   * and etcd's initial-cluster-token. Unset = discovery through `discoveryUrl`.
    */
-  joinExisting?: { initialCluster: string };
+  staticBootstrap?: { initialCluster: EtcdPeer[]; token: string };
+  /**
+   * For a node added after bootstrap: the members it joins (every node before it and
+   * itself). etcd then starts with initial-cluster-state=existing, no discovery.
+   */
+  joinExisting?: { initialCluster: EtcdPeer[] };
+  /** The nodes' OS. Defaults to { profile: "coreos" } (the thesis). */
+  os?: NodeOs;
   /** fleet metadata, e.g. { role: "web" }. */
   fleetMetadata: Record<string, string>;
   nfs: { server: string; export: string; mountPoint: string; options: string[] };
   install: { device: string; channel: string; baseUrl?: string };
   rebootStrategy: string;
 }
-
-/** etcd ports: 2379/2380 official, 4001/7001 legacy (thesis Annex 2). */
-export const ETCD_CLIENT_PORT = 2379;
-export const ETCD_PEER_PORT = 2380;
-export const ETCD_LEGACY_CLIENT_PORT = 4001;
-export const ETCD_LEGACY_PEER_PORT = 7001;
 
 /** Flag file the installer creates on the install boot; etcd2 and fleet do not start while it exists. */
 export const INSTALLING_FLAG = "/run/xen-coreos-installing";
@@ -52,33 +62,24 @@ export function rootPartition(device: string): string {
   return /\d$/.test(device) ? `${device}p9` : `${device}9`;
 }
 
-/** fleet's metadata string: `key=value` pairs, comma-separated, keys sorted. */
-export function fleetMetadataString(metadata: Record<string, string>): string {
-  return Object.keys(metadata)
-    .sort()
-    .map((k) => `${k}=${metadata[k]}`)
-    .join(",");
-}
-
 function unitText(sections: Array<[string, Directive[]]>): string {
   return renderIni(sections);
 }
 
 /**
  * The installer: runs only on the install boot (the disk has no ROOT partition yet),
- * marks the boot as an install boot so etcd2 and fleet stay down (they would otherwise
+ * marks the boot as an install boot so etcd and fleet stay down (they would otherwise
  * register this node with the discovery token before the real boot), installs, reboots.
  */
-function installerUnit(input: CloudConfigInput): string {
-  const args = ["/usr/bin/coreos-install", "-d", input.install.device, "-C", input.install.channel, "-o", "xen"];
-  if (input.install.baseUrl) args.push("-b", input.install.baseUrl);
+function installerUnit(profile: OsProfile, node: ProfileNode): string {
+  const args = profile.installCommand(node);
   return unitText([
     ["Unit", [
-      ["Description", `Install CoreOS ${input.install.channel} to ${input.install.device} (install boot only)`],
-      ["ConditionPathExists", `!${rootPartition(input.install.device)}`],
+      ["Description", `Install ${profile.displayName} ${node.install.channel} to ${node.install.device} (install boot only)`],
+      ["ConditionPathExists", `!${rootPartition(node.install.device)}`],
       ["Wants", "network-online.target"],
       ["After", "network-online.target"],
-      ["Before", "etcd2.service fleet.service"],
+      ["Before", profile.clusterUnitNames.join(" ")],
     ]],
     ["Service", [
       ["Type", "oneshot"],
@@ -164,37 +165,33 @@ function byNameFirst(a: string, b: string): number {
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
+/** How the node's etcd member starts: joining, from the static list, or through discovery. */
+function etcdBootstrap(input: CloudConfigInput): EtcdBootstrap {
+  if (input.joinExisting) return { mode: "static", initialCluster: input.joinExisting.initialCluster, state: "existing" };
+  if (input.staticBootstrap) return { mode: "static", initialCluster: input.staticBootstrap.initialCluster, state: "new", token: input.staticBootstrap.token };
+  return { mode: "discovery", discoveryUrl: input.discoveryUrl };
+}
+
 /** Renders the node's cloud-config: `#cloud-config` header, then YAML with sorted keys. */
 export function renderCloudConfig(input: CloudConfigInput): string {
   const ip = input.ip;
   const mountUnit = pathToUnitName(input.nfs.mountPoint);
+  const os: NodeOs = input.os ?? { profile: "coreos" };
+  const profile = OS_PROFILES[os.profile];
+  if (!profile) throw new Error(`unknown OS profile ${JSON.stringify(os.profile)}`);
+  const node: ProfileNode = { hostname: input.hostname, ip, fleetMetadata: input.fleetMetadata, install: input.install, os, etcd: etcdBootstrap(input) };
   const doc = {
     hostname: input.hostname,
     ssh_authorized_keys: input.sshAuthorizedKeys,
     coreos: {
-      etcd2: {
-        name: input.hostname,
-        ...(input.joinExisting
-          ? { "initial-cluster": input.joinExisting.initialCluster, "initial-cluster-state": "existing" }
-          : { discovery: input.discoveryUrl }),
-        "advertise-client-urls": `http://${ip}:${ETCD_CLIENT_PORT},http://${ip}:${ETCD_LEGACY_CLIENT_PORT}`,
-        "initial-advertise-peer-urls": `http://${ip}:${ETCD_PEER_PORT}`,
-        "listen-client-urls": `http://0.0.0.0:${ETCD_CLIENT_PORT},http://0.0.0.0:${ETCD_LEGACY_CLIENT_PORT}`,
-        "listen-peer-urls": `http://${ip}:${ETCD_PEER_PORT},http://${ip}:${ETCD_LEGACY_PEER_PORT}`,
-      },
-      fleet: {
-        "public-ip": ip,
-        metadata: fleetMetadataString(input.fleetMetadata),
-        "etcd-servers": `http://${ip}:${ETCD_CLIENT_PORT}`,
-      },
+      ...profile.sections(node),
       update: { "reboot-strategy": input.rebootStrategy, group: input.install.channel },
       // Order matters: coreos-cloudinit starts units in this order, the installer first.
       units: [
-        { name: INSTALLER_UNIT, command: "start", content: installerUnit(input) },
+        { name: INSTALLER_UNIT, command: "start", content: installerUnit(profile, node) },
         { name: "10-static.network", content: staticNetworkUnit(input) },
         { name: "sshd.socket", command: "restart", "drop-ins": [sshdConnections] },
-        { name: "etcd2.service", command: "start", "drop-ins": [skipOnInstallBoot] },
-        { name: "fleet.service", command: "start", "drop-ins": [skipOnInstallBoot] },
+        ...profile.clusterUnits(node, skipOnInstallBoot),
         { name: "rpc-statd.service", command: "start", enable: true },
         { name: mountUnit, command: "start", enable: true, content: nfsMountUnit(input.nfs) },
         { name: "xe-linux-distribution.service", command: "start", content: guestAgentUnit() },
@@ -216,8 +213,10 @@ export function renderCloudConfig(input: CloudConfigInput): string {
         content:
           `COREOS_PUBLIC_IPV4=${ip}\n` +
           `COREOS_PRIVATE_IPV4=${ip}\n` +
-          `ETCDCTL_ENDPOINT=http://${ip}:${ETCD_CLIENT_PORT}\n`,
+          `ETCDCTL_ENDPOINT=http://${ip}:${ETCD_CLIENT_PORT}\n` +
+          profile.environment(node).map((l) => `${l}\n`).join(""),
       },
+      ...profile.files(node),
     ],
   };
   return "#cloud-config\n" + yaml.dump(doc, { sortKeys: byNameFirst, lineWidth: -1, noRefs: true, quotingType: '"' });

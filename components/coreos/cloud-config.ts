@@ -7,8 +7,8 @@ export const REDACTED_DISCOVERY = "<discovery URL: secret, see the DiscoveryToke
 export interface CloudConfigArgs {
   /** Everything the node's cloud-config needs except the discovery URL. */
   node: Omit<CloudConfigInput, "discoveryUrl">;
-  /** The cluster's discovery URL (a secret). */
-  discoveryUrl: pulumi.Input<string>;
+  /** The cluster's discovery URL (a secret). Unset for a cluster bootstrapped from its static member list. */
+  discoveryUrl?: pulumi.Input<string>;
 }
 
 /**
@@ -25,9 +25,9 @@ export class CloudConfig extends pulumi.ComponentResource {
   constructor(name: string, args: CloudConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super("xencoreos:coreos:CloudConfig", name, {}, opts);
     this.userData = pulumi.secret(
-      pulumi.output(args.discoveryUrl).apply((discoveryUrl) => renderCloudConfig({ ...args.node, discoveryUrl })),
+      pulumi.output(args.discoveryUrl ?? "").apply((discoveryUrl) => renderCloudConfig({ ...args.node, discoveryUrl })),
     );
-    this.redacted = pulumi.output(renderCloudConfig({ ...args.node, discoveryUrl: REDACTED_DISCOVERY }));
+    this.redacted = pulumi.output(renderCloudConfig({ ...args.node, discoveryUrl: args.discoveryUrl === undefined ? "" : REDACTED_DISCOVERY }));
     this.registerOutputs({ userData: this.userData, redacted: this.redacted });
   }
 }

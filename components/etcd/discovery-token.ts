@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { shellAssign } from "../shell";
+import { renderDiscoveryKeepScript, renderDiscoveryRequestScript } from "./etcd-scripts";
 
 export interface DiscoveryTokenArgs {
   /** Base URL of the discovery service: https://discovery.etcd.io or a self-hosted etcd-discovery. */
@@ -42,15 +42,9 @@ export class DiscoveryToken extends pulumi.ComponentResource {
     const request = new command.local.Command(
       `${name}-request`,
       {
-        // curl fails on HTTP errors; the answer must be a URL under the endpoint, or nothing is stored.
-        create: [
-          "set -eu",
-          shellAssign("endpoint", endpoint),
-          shellAssign("size", args.size),
-          'url=$(curl -fsS --max-time 30 --retry 3 "$endpoint/new?size=$size")',
-          'case "$url" in "$endpoint"/*) ;; *) echo "xen-coreos: the discovery service $endpoint answered no token URL" >&2; exit 1 ;; esac',
-          "printf '%s' \"$url\"",
-        ].join("\n"),
+        create: renderDiscoveryRequestScript(endpoint, args.size),
+        update: renderDiscoveryKeepScript(endpoint, args.size),
+        addPreviousOutputInEnv: true,
         triggers: [bootstrap.hex],
         logging: "none",
       },

@@ -108,3 +108,40 @@ export function renderEtcdMemberRemoveScript(
     "",
   ].join("\n");
 }
+
+/** What a failed token request tells the operator: the static mode needs no discovery service. */
+export const STATIC_MODE_FIX =
+  "Fix: set xen-coreos:discovery.mode to static (each cluster's etcd starts from its nodes' declared addresses, no discovery service), or point xen-coreos:discovery.endpoint at a discovery service that answers (a self-hosted etcd-discovery).";
+
+/**
+ * The discovery token request (`<endpoint>/new?size=N`, run where pulumi runs). curl fails on
+ * an HTTP error or no answer; the answer must be a URL under the endpoint, or nothing is
+ * stored. Either failure says what the service did and names the static mode.
+ */
+export function renderDiscoveryRequestScript(endpoint: string, size: number): string {
+  return [
+    "set -eu",
+    shellAssign("endpoint", endpoint),
+    shellAssign("size", size),
+    shellAssign("static_fix", STATIC_MODE_FIX),
+    'if ! url=$(curl -fsS --max-time 30 --retry 3 "$endpoint/new?size=$size" 2>&1); then',
+    '  echo "xen-coreos: the discovery service $endpoint did not answer with a token ($url). $static_fix" >&2; exit 1',
+    "fi",
+    'case "$url" in "$endpoint"/*) ;; *) echo "xen-coreos: the discovery service $endpoint answered no token URL: $(printf %s "$url" | head -c 200). $static_fix" >&2; exit 1 ;; esac',
+    "printf '%s' \"$url\"",
+  ].join("\n");
+}
+
+/**
+ * The token request's update: a token is single-use, so a new version of the request script
+ * (an upgrade of this program) keeps the token already in state (PULUMI_COMMAND_STDOUT, the
+ * previous stdout) instead of asking for another, which would rebuild every node's config drive.
+ * Only without a previous token does it ask, as create does.
+ */
+export function renderDiscoveryKeepScript(endpoint: string, size: number): string {
+  return [
+    shellAssign("endpoint", endpoint),
+    'case "${PULUMI_COMMAND_STDOUT:-}" in "$endpoint"/*) printf \'%s\' "$PULUMI_COMMAND_STDOUT"; exit 0 ;; esac',
+    renderDiscoveryRequestScript(endpoint, size),
+  ].join("\n");
+}

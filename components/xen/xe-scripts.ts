@@ -49,6 +49,8 @@ export interface VmSpec {
   network: string;
   /** name-label of the install ISO (its file name in the ISO repository). */
   isoName: string;
+  /** What the error of a missing template tells the operator to do (see `missingTemplateFix`). Defaults to the 6.5 text. */
+  templateFix?: string;
   vcpus: number;
   memoryMiB: number;
   diskGiB: number;
@@ -56,6 +58,17 @@ export interface VmSpec {
   haltTimeoutSeconds?: number;
   /** After that wait, power the VM off hard instead of failing. Defaults to false. */
   hardPowerOff?: boolean;
+}
+
+/** The host versions the program knows (xen-coreos:xenserver.version). */
+export type HostVersion = "6.5" | "8" | "xcp-ng-8.3";
+
+/** The fix a missing install template calls for, by host version: "CoreOS" exists only up to XenServer 7. */
+export function missingTemplateFix(version: HostVersion): string {
+  if (version === "6.5")
+    return 'the "CoreOS" template ships with XenServer 6.5 SP1 and 7.x. On XenServer 8 or XCP-ng 8.3 set xen-coreos:xenserver.version to 8 or xcp-ng-8.3 (the template becomes "Generic Linux BIOS") and xen-coreos:os.profile to flatcar; otherwise set xen-coreos:xenserver.template to a template xe template-list params=name-label shows';
+  const host = version === "8" ? "XenServer 8" : "XCP-ng 8.3";
+  return `${host} installs from "Generic Linux BIOS" (it has no "CoreOS" template): remove xen-coreos:xenserver.template to use it, or set it to a template xe template-list params=name-label shows`;
 }
 
 /**
@@ -72,6 +85,7 @@ export function renderVmConvergeScript(vm: VmSpec): string {
       ["legacy_marker", vm.legacyMarker ?? ""],
       ["name_label", vm.nameLabel],
       ["template", vm.template],
+      ["template_fix", vm.templateFix ?? missingTemplateFix("6.5")],
       ["sr_name", vm.storageRepository],
       ["network_name", vm.network],
       ["iso_name", vm.isoName],

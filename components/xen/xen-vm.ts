@@ -21,6 +21,8 @@ export interface XenVmArgs {
   nodeName: string;
   /** name-label of the template (e.g. CoreOS). */
   template: string;
+  /** What the error of a missing template tells the operator (xe-scripts `missingTemplateFix`). Defaults to the XenServer 6.5 text. */
+  templateFix?: string;
   /** name-label of the storage repository for the system disk. */
   storageRepository: string;
   /** name-label of the network the VIF joins. */
@@ -75,6 +77,7 @@ export class XenVm extends pulumi.ComponentResource {
     const spec = pulumi.output(args.isoName).apply((isoName) => ({
       nameLabel: args.nodeName,
       template: args.template,
+      templateFix: args.templateFix,
       storageRepository: args.storageRepository,
       network: args.network,
       isoName,

@@ -16,17 +16,36 @@ beforeAll(async () => {
 });
 
 describe("the production program", () => {
-  it("declares a 7-node web cluster and a 3-node db cluster, each with its own token sized to it", () => {
+  it("declares a 7-node web cluster and a 3-node db cluster, bootstrapped from their static member lists (no token)", () => {
     expect(recorder.byType("xencoreos:xen:XenVm")).toHaveLength(10);
-    expect(recorder.named("web-discovery-request").inputs.create).toContain("\nsize=7\n");
-    expect(recorder.named("db-discovery-request").inputs.create).toContain("\nsize=3\n");
+    expect(recorder.byType("xencoreos:etcd:DiscoveryToken")).toHaveLength(0);
+    expect(recorder.byType("command:local:Command")).toHaveLength(0);
+    const web3 = driveText(recorder.named("web-web3-config-drive-vdi").inputs.stdin);
+    const initial = /ETCD_INITIAL_CLUSTER=([^"]*)"/.exec(web3)![1].split(",");
+    expect(initial).toHaveLength(7);
+    expect(initial).toContain("web1=http://10.60.0.11:2380");
+    expect(initial).toContain("web7=http://10.60.0.17:2380");
+    const db1 = driveText(recorder.named("db-db1-config-drive-vdi").inputs.stdin);
+    expect(/ETCD_INITIAL_CLUSTER=([^"]*)"/.exec(db1)![1].split(",")).toEqual(["db1=http://10.60.0.21:2380", "db2=http://10.60.0.22:2380", "db3=http://10.60.0.23:2380"]);
+    // Each cluster its own etcd token: the two never join each other.
+    expect(/ETCD_INITIAL_CLUSTER_TOKEN=([^"]*)"/.exec(web3)![1]).not.toBe(/ETCD_INITIAL_CLUSTER_TOKEN=([^"]*)"/.exec(db1)![1]);
+  });
+
+  it("installs Flatcar on XCP-ng 8.3: the Generic Linux BIOS template, flatcar-install without -o xen, the Flatcar ISO", () => {
+    const script: string = recorder.named("web-web1-vm").inputs.create;
+    expect(script).toContain("template='Generic Linux BIOS'\n");
+    expect(script).toContain("iso_name=flatcar_production_iso_image.iso\n");
+    const web1 = driveText(recorder.named("web-web1-config-drive-vdi").inputs.stdin);
+    expect(web1).toMatch(/ExecStart=\/usr\/bin\/flatcar-install -d \/dev\/xvda -C stable\n/);
+    expect(web1).not.toContain("-o xen");
+    expect(web1).not.toMatch(/^ {2}etcd2:|^ {2}fleet:/m);
   });
 
   it("gives db nodes their memory and role", () => {
     const script: string = recorder.named("db-db2-vm").inputs.create;
     expect(script).toContain("vcpus=2\nmemory_bytes=8589934592\ndisk_bytes=42949672960\n");
-    expect(driveText(recorder.named("db-db2-config-drive-vdi").inputs.stdin)).toContain("metadata: cluster=db,role=db\n");
-    expect(driveText(recorder.named("web-web7-config-drive-vdi").inputs.stdin)).toContain("metadata: cluster=web,role=web\n");
+    expect(driveText(recorder.named("db-db2-config-drive-vdi").inputs.stdin)).toContain('Environment="FLEET_METADATA=cluster=db,role=db"\n');
+    expect(driveText(recorder.named("web-web7-config-drive-vdi").inputs.stdin)).toContain('Environment="FLEET_METADATA=cluster=web,role=web"\n');
   });
 
   it("uses the XenServer key for xe and the NAS key for the managed export", () => {

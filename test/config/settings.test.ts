@@ -191,8 +191,8 @@ describe("stack settings", () => {
       raw.xenserver.tempalte = "CoreOS";
       raw.nsa = {};
       const list = problems(raw);
-      expect(list).toContain('xen-coreos:nsa: unknown setting. Did you mean "nas"? Known keys here: xenserver, network, ssh, discovery, coreos, nas, clusters, services, sshPrivateKey, xenserverPrivateKey, nasPrivateKey.');
-      expect(list).toContain('xen-coreos:xenserver.tempalte: unknown setting. Did you mean "template"? Known keys here: host, port, user, hostKey, network, storageRepository, template, isoRepository, haltTimeoutSeconds, hardPowerOff.');
+      expect(list).toContain('xen-coreos:nsa: unknown setting. Did you mean "nas"? Known keys here: xenserver, network, ssh, discovery, os, coreos, nas, clusters, services, sshPrivateKey, xenserverPrivateKey, nasPrivateKey.');
+      expect(list).toContain('xen-coreos:xenserver.tempalte: unknown setting. Did you mean "template"? Known keys here: host, port, user, hostKey, network, storageRepository, version, template, isoRepository, haltTimeoutSeconds, hardPowerOff.');
       expect(list.find((l) => l.includes("memoryMb"))).toMatch(/clusters\[0\]\.nodes\[0\]\.memoryMb: unknown setting\. Did you mean "memoryMiB"\?/);
     });
 
@@ -217,7 +217,7 @@ describe("stack settings", () => {
       expect(list).toEqual([
         "xen-coreos:network.gateway: 10.9.9.1 is outside network.cidr 10.50.0.0/24. Fix: use the router address of 10.50.0.0/24.",
         'xen-coreos:discovery.endpoint: "discovery.etcd.io" is not an http(s) base URL. Fix: use https://discovery.etcd.io or http://<your etcd-discovery>:8087.',
-        'xen-coreos:coreos.channel: must be one of alpha, beta, stable, got "nightly".',
+        'xen-coreos:coreos.channel: must be one of alpha, beta, stable, lts, got "nightly".',
       ]);
     });
 
@@ -270,5 +270,60 @@ describe("stack settings", () => {
       raw.clusters[0].nodes[1].diskGiB = 1;
       expect(() => parseSettings(raw, WITH_KEY)).toThrow(/Invalid stack settings \(2 problems\):\n  - .*memoryMiB.*\n  - .*diskGiB/);
     });
+  });
+});
+
+describe("OS profiles, bootstrap mode and host version", () => {
+  const flatcar = (edit: (raw: any) => void = () => {}) => {
+    const raw: any = JSON.parse(JSON.stringify(stackRawSettings("production")));
+    edit(raw);
+    return raw;
+  };
+
+  it("lab stays the thesis: coreos, XenServer 6.5 and its CoreOS template, token discovery", () => {
+    const s = parseSettings(stackRawSettings("lab"), WITH_KEY);
+    expect(s.os.profile).toBe("coreos");
+    expect(s.xenserver).toMatchObject({ version: "6.5", template: "CoreOS" });
+    expect(s.discovery.mode).toBe("token");
+  });
+
+  it("production is flatcar on XCP-ng 8.3 with static bootstrap; the template and ISO default by version and profile", () => {
+    const s = parseSettings(stackRawSettings("production"), WITH_KEY);
+    expect(s.os.profile).toBe("flatcar");
+    expect(s.xenserver).toMatchObject({ version: "xcp-ng-8.3", template: "Generic Linux BIOS" });
+    expect(s.discovery.mode).toBe("static");
+    expect(s.os.fleet.url).toMatch(/fleet-v1\.0\.0-linux-amd64\.tar\.gz$/);
+    const raw = flatcar((r) => { delete r.xenserver.isoRepository.coreosIso; r.xenserver.version = "8"; });
+    const s8 = parseSettings(raw, WITH_KEY);
+    expect(s8.xenserver.template).toBe("Generic Linux BIOS");
+    expect(s8.xenserver.isoRepository.coreosIso).toBe("flatcar_production_iso_image.iso");
+  });
+
+  it("refuses a flatcar node below 2048 MiB, naming the install boot and the fix", () => {
+    const list = problems(flatcar((r) => { r.clusters[0].nodeDefaults.memoryMiB = 1024; }));
+    expect(list).toContain("xen-coreos:clusters[0].nodes[0].memoryMiB: 1024 MiB is below the 2048 MiB Flatcar's install ISO needs to boot (os.profile is flatcar; the install boot runs from RAM). Fix: set memoryMiB (or clusters[0].nodeDefaults.memoryMiB) to 2048 or more.");
+    expect(list.filter((l) => l.includes("memoryMiB"))).toHaveLength(7);
+    // The same memory is fine for coreos (the thesis ran 1024 MiB nodes).
+    expect(problems(stackRawSettings("lab"))).toEqual([]);
+  });
+
+  it("requires the fleet tarball's sha256 for flatcar, and refuses one that is not a sha256", () => {
+    const missing = problems(flatcar((r) => { delete r.os.fleet.sha256; }));
+    expect(missing.find((l) => l.startsWith("xen-coreos:os.fleet.sha256: is required for os.profile flatcar"))).toMatch(/pulumi config set --path xen-coreos:os\.fleet\.sha256/);
+    expect(problems(flatcar((r) => { r.os.fleet.sha256 = "abc"; }))).toContainEqual(expect.stringMatching(/^xen-coreos:os\.fleet\.sha256: "abc" is not a sha256/));
+    expect(problems(flatcar((r) => { r.os.fleet.url = "ftp://mirror/fleet.tar.gz"; }))).toContainEqual(expect.stringMatching(/^xen-coreos:os\.fleet\.url: .* must be an http\(s\) or file URL/));
+    expect(problems(flatcar((r) => { r.os.fleet.url = "http://mirror.lab/fleet-v1.0.0-linux-amd64.tar.gz"; }))).toEqual([]);
+    expect(problems(flatcar((r) => { r.os.fleet.url = "file:///srv/fleet-v1.0.0-linux-amd64.tar.gz"; }))).toEqual([]);
+  });
+
+  it("refuses flatcar-only settings on coreos, and the CoreOS template on an 8.x host", () => {
+    const lab = (edit: (raw: any) => void) => { const raw: any = JSON.parse(JSON.stringify(stackRawSettings("lab"))); edit(raw); return problems(raw); };
+    expect(lab((r) => { r.coreos.channel = "lts"; })).toContainEqual(expect.stringMatching(/^xen-coreos:coreos\.channel: lts is a Flatcar channel/));
+    expect(lab((r) => { r.os = { version: "4593.1.0" }; })).toContainEqual(expect.stringMatching(/^xen-coreos:os\.version: pins a Flatcar release, but os\.profile is coreos/));
+    expect(lab((r) => { r.os = { fleet: { sha256: "0".repeat(64) } }; })).toContainEqual(expect.stringMatching(/^xen-coreos:os\.fleet: is for the flatcar profile only/));
+    expect(lab((r) => { r.xenserver.version = "xcp-ng-8.3"; })).toContainEqual(expect.stringMatching(/^xen-coreos:xenserver\.template: "CoreOS" is not a template of XCP-ng 8\.3.*Fix: remove xen-coreos:xenserver\.template to use "Generic Linux BIOS"/));
+    expect(lab((r) => { r.discovery.mode = "dns"; })).toContain('xen-coreos:discovery.mode: must be one of token, static, got "dns".');
+    expect(problems(flatcar((r) => { r.os.version = "4593.1.0"; r.coreos.channel = "lts"; }))).toEqual([]);
+    expect(problems(flatcar((r) => { r.os.version = "latest"; }))).toContainEqual(expect.stringMatching(/^xen-coreos:os\.version: "latest" is not a Flatcar release number/));
   });
 });

@@ -317,9 +317,11 @@ export function plannedResources(s: StackSettings): { total: number; parts: Reco
     [`NfsShare${s.nas.managed ? " + its export command" : " (appliance: nothing run)"}`]: s.nas.managed ? 2 : 1,
   };
   for (const c of s.clusters) {
-    // CoreosCluster, DiscoveryToken, its RandomId and curl command; per node a CloudConfig,
-    // a ConfigDrive + its command, a XenVm + its instance RandomId, halt request and converge command.
-    parts[`cluster ${c.name}: 4 + 7 x ${c.nodes.length} nodes`] = 4 + 7 * c.nodes.length;
+    // CoreosCluster, and in token mode its DiscoveryToken, the token's RandomId and curl command
+    // (static mode has none); per node a CloudConfig, a ConfigDrive + its command, a XenVm + its
+    // instance RandomId, halt request and converge command.
+    const own = s.discovery.mode === "static" ? 1 : 4;
+    parts[`cluster ${c.name}: ${own} + 7 x ${c.nodes.length} nodes`] = own + 7 * c.nodes.length;
   }
   const { web, galera, ftp } = s.services;
   const serviceClusters = new Set([web?.cluster, galera?.cluster, ftp?.cluster].filter(Boolean));

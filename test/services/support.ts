@@ -34,8 +34,10 @@ export function systemdVerify(units: RenderedUnit[]): { output: string; status: 
   const executables = new Set<string>(["/usr/bin/docker"]);
   const names: string[] = [];
   for (const u of units) {
+    // A drop-in is named `<unit>.d/<file>.conf`: written beside its unit, verified through it.
+    fs.mkdirSync(path.dirname(path.join(unitDir, u.name)), { recursive: true });
     fs.writeFileSync(path.join(unitDir, u.name), u.text);
-    names.push(u.name.includes("@.") ? u.name.replace("@.", "@1.") : u.name);
+    if (!u.name.includes("/")) names.push(u.name.includes("@.") ? u.name.replace("@.", "@1.") : u.name);
     for (const line of u.text.split("\n")) {
       const m = /^Exec[A-Za-z]*=[-@+!:]*(\/\S+)/.exec(line);
       if (m) executables.add(m[1]);

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
+  missingTemplateFix,
   renderConfigDriveCreateScript,
   renderConfigDriveDeleteScript,
   renderIsoRepositoryScript,
@@ -316,6 +317,17 @@ describeWith(["openssl", "base64"], "checks the config-2 image on the host")("xe
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("xen-coreos: node coreos1: network 'no such net' (xen-coreos:xenserver.network) not found");
     expect(xe("vm-list", "name-label=coreos1", "--minimal")).toBe("");
+  });
+
+  it("a missing template fails with the fix for the host version (no \"CoreOS\" on XenServer 8 / XCP-ng 8.3)", () => {
+    const { drive } = prepareHost();
+    for (const version of ["6.5", "xcp-ng-8.3"] as const) {
+      const r = converge(vmSpec({ configDriveVdi: drive, template: "No Such Template", templateFix: missingTemplateFix(version) }));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("xen-coreos: node coreos1: template 'No Such Template' not found on this host (xen-coreos:xenserver.template). Fix: ");
+      expect(r.stderr).toContain(version === "6.5" ? "xen-coreos:xenserver.version to 8 or xcp-ng-8.3" : 'XCP-ng 8.3 installs from "Generic Linux BIOS"');
+      expect(xe("vm-list", "name-label=coreos1", "--minimal")).toBe("");
+    }
   });
 
   it("delete shuts down and uninstalls with the system disk, keeps the ISO, and tolerates a VM already gone", () => {

@@ -1,9 +1,10 @@
 # Converges one node's VM to its settings; create and update of XenVm run it. Prints the
 # VM's uuid as its last line. Parameters (generated header): legacy_marker, name_label,
-# template, sr_name, network_name, iso_name, vcpus, memory_bytes, disk_bytes, halt_timeout,
-# hard_power_off. Standard input, one per line: the config drive's VDI uuid and the VM's
-# marker (both known only once random ids and the drive exist; keeping them out of the
-# script keeps the script, its preview diff and the policy pack's size check known beforehand).
+# template, template_fix (the fix a missing template calls for), sr_name, network_name,
+# iso_name, vcpus, memory_bytes, disk_bytes, halt_timeout, hard_power_off. Standard
+# input, one per line: the config drive's VDI uuid and the VM's marker (both known only
+# once random ids and the drive exist; keeping them out of the script keeps the script,
+# its preview diff and the policy pack's size check known beforehand).
 #
 # The VM is found by its marker only: a marker names one VM of one deployment (a random
 # deployment id and a random instance id that changes when the VM must be replaced), so a
@@ -38,7 +39,9 @@ fi
 if [ -z "$vm" ]; then
   sr=$(one "$(xe sr-list name-label="$sr_name" --minimal)" "storage repository '$sr_name' (xen-coreos:xenserver.storageRepository)")
   net=$(one "$(xe network-list name-label="$network_name" --minimal)" "network '$network_name' (xen-coreos:xenserver.network)")
-  one "$(xe template-list name-label="$template" --minimal)" "template '$template' (xen-coreos:xenserver.template)" >/dev/null
+  tpl=$(xe template-list name-label="$template" --minimal)
+  [ -n "$tpl" ] || fail "template '$template' not found on this host (xen-coreos:xenserver.template). Fix: $template_fix"
+  one "$tpl" "template '$template' (xen-coreos:xenserver.template)" >/dev/null
   vm=$(xe vm-install template="$template" new-name-label="$name_label" sr-uuid="$sr")
   # Mark it first: a re-run after any later failure finds this VM instead of installing another.
   xe vm-param-set uuid="$vm" other-config:xen-coreos-node="$marker"

@@ -2,6 +2,7 @@
 legacy_marker=''
 name_label=coreos1
 template=CoreOS
+template_fix='the "CoreOS" template ships with XenServer 6.5 SP1 and 7.x. On XenServer 8 or XCP-ng 8.3 set xen-coreos:xenserver.version to 8 or xcp-ng-8.3 (the template becomes "Generic Linux BIOS") and xen-coreos:os.profile to flatcar; otherwise set xen-coreos:xenserver.template to a template xe template-list params=name-label shows'
 sr_name='Local storage'
 network_name='Pool-wide network associated with eth0'
 iso_name=coreos_production_iso_image.iso
@@ -17,10 +18,11 @@ set -eu
 fail() { echo "xen-coreos: node $name_label: $*" >&2; exit 1; }
 # Converges one node's VM to its settings; create and update of XenVm run it. Prints the
 # VM's uuid as its last line. Parameters (generated header): legacy_marker, name_label,
-# template, sr_name, network_name, iso_name, vcpus, memory_bytes, disk_bytes, halt_timeout,
-# hard_power_off. Standard input, one per line: the config drive's VDI uuid and the VM's
-# marker (both known only once random ids and the drive exist; keeping them out of the
-# script keeps the script, its preview diff and the policy pack's size check known beforehand).
+# template, template_fix (the fix a missing template calls for), sr_name, network_name,
+# iso_name, vcpus, memory_bytes, disk_bytes, halt_timeout, hard_power_off. Standard
+# input, one per line: the config drive's VDI uuid and the VM's marker (both known only
+# once random ids and the drive exist; keeping them out of the script keeps the script,
+# its preview diff and the policy pack's size check known beforehand).
 #
 # The VM is found by its marker only: a marker names one VM of one deployment (a random
 # deployment id and a random instance id that changes when the VM must be replaced), so a
@@ -55,7 +57,9 @@ fi
 if [ -z "$vm" ]; then
   sr=$(one "$(xe sr-list name-label="$sr_name" --minimal)" "storage repository '$sr_name' (xen-coreos:xenserver.storageRepository)")
   net=$(one "$(xe network-list name-label="$network_name" --minimal)" "network '$network_name' (xen-coreos:xenserver.network)")
-  one "$(xe template-list name-label="$template" --minimal)" "template '$template' (xen-coreos:xenserver.template)" >/dev/null
+  tpl=$(xe template-list name-label="$template" --minimal)
+  [ -n "$tpl" ] || fail "template '$template' not found on this host (xen-coreos:xenserver.template). Fix: $template_fix"
+  one "$tpl" "template '$template' (xen-coreos:xenserver.template)" >/dev/null
   vm=$(xe vm-install template="$template" new-name-label="$name_label" sr-uuid="$sr")
   # Mark it first: a re-run after any later failure finds this VM instead of installing another.
   xe vm-param-set uuid="$vm" other-config:xen-coreos-node="$marker"

@@ -5,10 +5,12 @@
  * .ci/coreos-cloudinit.sh (see its header for what the module proxy serves and refuses).
  *
  * - v1.11.0 (2016-05, the etcd2 era this project targets): no entry at all.
- * - v1.14.0 (2017, the last release): exactly two warnings, both about the era and not
- *   about the file: `deprecated key "etcd2" (etcd2 is no longer shipped in Container Linux)`
- *   and the same for "fleet". They are true of Container Linux after 2017 and wrong for
- *   CoreOS with etcd2 + fleet; any other entry fails.
+ * - v1.14.0 (2017, the last release): for a coreos-profile node exactly two warnings, both
+ *   about the era and not about the file: `deprecated key "etcd2" (etcd2 is no longer shipped
+ *   in Container Linux)` and the same for "fleet". They are true of Container Linux after 2017
+ *   and wrong for CoreOS with etcd2 + fleet; any other entry fails. A flatcar-profile node
+ *   (production) has neither section, so no entry at all: Flatcar still runs this parser
+ *   (its coreos-cloudinit) on the config drive, and the two sections would do nothing there.
  */
 import * as path from "path";
 import { describeWith } from "../../support/prereq";
@@ -16,9 +18,15 @@ import { cleanupAll, run, runOk, tempDir } from "../../support/real";
 import { etcd2Environment } from "./etcd2-env";
 import { RenderedStack, renderStack, repositoryStacks } from "./rendered";
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
 const SCRIPT = path.join(ROOT, ".ci", "coreos-cloudinit.sh");
+
+/** A flatcar-profile node: its config has no etcd2/fleet section and runs etcd-member.service. */
+function isFlatcar(cloudConfig: string): boolean {
+  return /^ {4}- name: etcd-member\.service$/m.test(cloudConfig);
+}
 
 /** v1.14.0's deprecation warnings for the keys of the etcd2 era (config/config.go `deprecated:` tags). */
 const ERA_DEPRECATIONS = [
@@ -93,7 +101,7 @@ describeWith(["go", "bash", "flock", "shellcheck", "isoinfo"], "builds coreos-cl
       expect(problems).toEqual([]);
     });
 
-    it("v1.14.0: only the two era deprecations (etcd2, fleet), on the lines of those keys", () => {
+    it("v1.14.0: coreos nodes only the two era deprecations (etcd2, fleet), on the lines of those keys; flatcar nodes none", () => {
       const report: string[] = [];
       const problems: string[] = [];
       for (const s of stacks) {
@@ -103,7 +111,9 @@ describeWith(["go", "bash", "flock", "shellcheck", "isoinfo"], "builds coreos-cl
           const r = validate(bins["v1.14.0"], file);
           const lines = n.cloudConfig.split("\n");
           const texts = r.entries.map((e) => e.text).sort();
-          if (JSON.stringify(texts) !== JSON.stringify(ERA_DEPRECATIONS)) problems.push(`${s.stack}/${n.node}:\n${r.raw}`);
+          const expected = isFlatcar(n.cloudConfig) ? [] : ERA_DEPRECATIONS;
+          // A warning makes the validator exit 1: a coreos node's two era warnings do; a flatcar node passes clean (exit 0).
+          if ((isFlatcar(n.cloudConfig) && r.status !== 0) || JSON.stringify(texts) !== JSON.stringify(expected)) problems.push(`${s.stack}/${n.node} (exit ${r.status}):\n${r.raw}`);
           for (const e of r.entries) {
             const key = /deprecated key "(\w+)"/.exec(e.text)?.[1];
             if (!key || lines[e.line - 1]?.trim() !== `${key}:`) problems.push(`${s.stack}/${n.node}: entry not on the "${key}:" line: line ${e.line}: ${e.text}`);
@@ -134,9 +144,20 @@ describeWith(["go", "bash", "flock", "shellcheck", "isoinfo"], "builds coreos-cl
       }
     });
 
+    it("production's 10 nodes are flatcar: no etcd2 or fleet section, the etcd-member drop-in with the static member list", () => {
+      const production = stacks.find((s) => s.stack === "production")!;
+      for (const n of production.nodes) {
+        expect(isFlatcar(n.cloudConfig)).toBe(true);
+        const doc = yaml.load(n.cloudConfig) as any;
+        expect(Object.keys(doc.coreos).sort()).toEqual(["units", "update"]);
+        expect(n.cloudConfig).toContain('Environment="ETCD_INITIAL_CLUSTER_STATE=new"');
+      }
+      for (const s of stacks.filter((x) => x.stack !== "production")) for (const n of s.nodes) expect(isFlatcar(n.cloudConfig)).toBe(false);
+    });
+
     it("coreos-cloudinit's own parser gives etcd2 the environment the cluster test derives (key → ETCD_<KEY, - → _>)", () => {
       for (const s of stacks) {
-        for (const n of s.nodes) {
+        for (const n of s.nodes.filter((x) => !isFlatcar(x.cloudConfig))) {
           const file = path.join(dir, `${s.stack}-${n.node}-env.yaml`);
           fs.writeFileSync(file, n.cloudConfig);
           for (const v of ["v1.11.0", "v1.14.0"]) {

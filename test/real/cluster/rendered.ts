@@ -1,7 +1,8 @@
 /**
  * The program's own rendering of a stack, collected under Pulumi mocks (as
  * test/cluster/program.test.ts runs it): every node's cloud-config exactly as its config
- * drive receives it (the ConfigDrive command's stdin), and each cluster's discovery-token
+ * drive holds it (user_data of the config-2 image on the ConfigDrive command's stdin, read
+ * back with isoinfo), and each cluster's discovery-token
  * `create` script. Optionally the token script is run for real (`runLocalCommand`), so
  * the cloud-configs carry a real token.
  */
@@ -21,7 +22,7 @@ export interface RenderedNode {
 export interface RenderedStack {
   stack: string;
   nodes: RenderedNode[];
-  /** `create` script of each cluster's discovery request (command:local:Command), by cluster. */
+  /** `create` script of each cluster's discovery request (command:local:Command), by cluster (token mode only). */
   discoveryScripts: Record<string, string>;
   /** stdout the discovery request produced (the real token when runLocalCommand is given). */
   discoveryUrls: Record<string, string>;
@@ -75,6 +76,8 @@ export async function renderStack(stack: string, opts: RenderOptions = {}): Prom
   const discoveryScripts: Record<string, string> = {};
   const discoveryUrls: Record<string, string> = {};
   for (const [name, c] of Object.entries<any>(clusters)) {
+    // A cluster bootstrapped from its static member list has no token request.
+    if (!recorder.resources.some((r) => r.name === `${name}-discovery-request`)) continue;
     discoveryScripts[name] = String(recorder.named(`${name}-discovery-request`).inputs.create);
     discoveryUrls[name] = await valueOf<string>(c.discoveryUrl);
   }
