@@ -23,7 +23,8 @@ import { StackSettings } from "../../components/config/settings";
 import { cliMissing, deploymentIdOf, describeIf, newStack, programsMissing } from "../support/engine";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
 import {
-  COREOS_ISO,
+  FLATCAR_ISO,
+  XCP_NG_SEED,
   DiscoveryService,
   FleetDouble,
   NodeSshds,
@@ -68,8 +69,10 @@ describeIf(missing)("a production-size up against real sshd limits (host MaxStar
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xen-coreos-production-"));
     const isoDir = path.join(tmp, "isos");
     fs.mkdirSync(isoDir);
-    fs.writeFileSync(path.join(isoDir, COREOS_ISO), Buffer.alloc(64 * 1024, 0x43));
+    fs.writeFileSync(path.join(isoDir, FLATCAR_ISO), Buffer.alloc(64 * 1024, 0x46));
     xe = new XeDouble(path.join(tmp, "xe", "state.json"));
+    // An XCP-ng 8.3 host: the production example is Flatcar there.
+    fs.writeFileSync(path.join(tmp, "xe", "seed.json"), JSON.stringify(XCP_NG_SEED));
     fleet = new FleetDouble(path.join(tmp, "fleet", "state.json"), path.join(tmp, "fleet", "seed.json"));
     await discovery.start();
     sshd = await startSshd({
@@ -142,6 +145,12 @@ describeIf(missing)("a production-size up against real sshd limits (host MaxStar
     expect(journal).toEqual([]);
     const units = fleet.units();
     for (const unit of plannedUnits(settings)) expect([unit, units.get(unit)?.every((a) => a === "active")]).toEqual([unit, true]);
+    // Flatcar on XCP-ng 8.3: every VM from "Generic Linux BIOS", etcd from the static list (no discovery request).
+    const installs = xe.calls().filter((c) => c.argv[0] === "vm-install");
+    expect(installs.map((c) => c.argv.find((a) => a.startsWith("template=")))).toEqual(installs.map(() => "template=Generic Linux BIOS"));
+    expect(installs).toHaveLength(10);
+    expect(discovery.calls).toEqual([]);
+    note(`flatcar on the XCP-ng double: ${installs.length} VMs from "Generic Linux BIOS", discovery requests ${discovery.calls.length}`);
     const deployment = await deploymentIdOf(stack);
     for (const c of settings.clusters) for (const n of c.nodes) expect(xe.vmsOfNode(deployment, c.name, n.name).map((v) => v["power-state"])).toEqual(["running"]);
   }, 1_200_000);

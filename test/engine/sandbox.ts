@@ -260,6 +260,19 @@ export interface SandboxTarget {
 }
 
 export const COREOS_ISO = "coreos_production_iso_image.iso";
+export const FLATCAR_ISO = "flatcar_production_iso_image.iso";
+
+/**
+ * The xe double seeded as an XCP-ng 8.3 host: its templates include "Generic Linux BIOS" (what
+ * the flatcar profile installs from there) and no "CoreOS" (removed in 2023, xenserver/
+ * guest-templates-json 723ee6b). Write it as `seed.json` beside the double's state file. The
+ * size of the disk that template provisions was not checked on a real host: 8 GiB here (a larger
+ * one than `diskGiB` makes the converge refuse, naming the setting).
+ */
+export const XCP_NG_SEED = {
+  host: { "name-label": "xcp-ng" },
+  templates: [{ "name-label": "Generic Linux BIOS", disks: [{ device: "0", size: 8 * 1024 ** 3, bootable: true, type: "system" }] }],
+};
 
 /**
  * The lab stack's settings (Pulumi.lab.yaml) pointed at the sandbox: the XenServer host is the
@@ -366,11 +379,12 @@ export function plannedUnits(s: StackSettings): string[] {
 export function productionSandboxSettings(t: SandboxTarget): any {
   const raw = stackRawSettings("production");
   const x = raw.xenserver as any;
-  // The xe double's host has the lab's network, SR and template (test/sandbox/bin/xe).
+  // The xe double's host has the lab's network and SR; its templates come from XCP_NG_SEED
+  // (the production example is Flatcar on XCP-ng 8.3: "Generic Linux BIOS", no "CoreOS").
   const lab = labRaw().xenserver;
-  raw.xenserver = { ...x, network: lab.network, storageRepository: lab.storageRepository, template: lab.template, host: "127.0.0.1", port: t.port, user: "root", hostKey: t.hostKey, isoRepository: { ...x.isoRepository, location: t.isoDir } };
+  raw.xenserver = { ...x, network: lab.network, storageRepository: lab.storageRepository, host: "127.0.0.1", port: t.port, user: "root", hostKey: t.hostKey, isoRepository: { ...x.isoRepository, location: t.isoDir } };
   raw.ssh = { authorizedKeys: [t.authorizedKey], user: "root", port: t.nodes.port, viaXenServer: true };
-  raw.discovery = { endpoint: t.discoveryEndpoint };
+  raw.discovery = { ...(raw.discovery as object), endpoint: t.discoveryEndpoint };
   raw.nas = { ...(raw.nas as any), managed: false, protect: false };
   let i = 0;
   for (const cluster of raw.clusters as any[]) {
