@@ -3,48 +3,28 @@
  * bootstrap and an XCP-ng 8.3 host (the xe double seeded without "CoreOS"), nodes reached
  * through the host as in production. Preview, up, re-up (no change), destroy.
  */
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 import { xenCoreosProgram } from "../../components/program";
 import { cliMissing, describeIf, newStack, programsMissing } from "../support/engine";
 import { userDataOfDrive } from "../support/drive";
-import { Sshd, sshdMissing, startSshd } from "../support/sshd";
-import { DiscoveryService, FLATCAR_ISO, NodeSshds, SANDBOX_BIN, XCP_NG_SEED, XeDouble, configJson, parsed, plannedResources, sandboxSettings } from "./sandbox";
+import { sshdMissing } from "../support/sshd";
+import { DiscoveryService, FLATCAR_ISO, HostSandbox, XCP_NG_SEED, XeDouble, configJson, parsed, plannedResources, sandboxSettings, startHostSandbox } from "./sandbox";
 
 const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["openssl", "isoinfo"], "config drives, reading them back");
-const NODE_DIR = path.dirname(process.execPath);
 
 describeIf(missing)("a Flatcar stack on an XCP-ng 8.3 host, through the real engine", () => {
-  let tmp: string;
-  let sshd: Sshd | undefined;
-  let nodes: NodeSshds | undefined;
-  const discovery = new DiscoveryService();
+  let box: HostSandbox | undefined;
   let xe: XeDouble;
+  let discovery: DiscoveryService;
   let stack: Stack;
   let raw: any;
 
   beforeAll(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xen-coreos-flatcar-"));
-    fs.mkdirSync(path.join(tmp, "isos"));
-    fs.writeFileSync(path.join(tmp, "isos", FLATCAR_ISO), Buffer.alloc(64 * 1024, 0x46));
-    xe = new XeDouble(path.join(tmp, "xe", "state.json"));
-    fs.writeFileSync(path.join(tmp, "xe", "seed.json"), JSON.stringify(XCP_NG_SEED));
-    await discovery.start();
-    sshd = await startSshd({
-      dir: path.join(tmp, "sshd"),
-      permitRootLogin: "yes",
-      setEnv: { PATH: [SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
-      tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
-    });
-    nodes = new NodeSshds(sshd, 3);
-    await nodes.start();
-    raw = sandboxSettings(
-      { port: sshd.port, hostKey: sshd.hostKey, nodes, authorizedKey: sshd.clientPublicKey, isoDir: path.join(tmp, "isos"), discoveryEndpoint: discovery.endpoint },
-      { services: false },
-    );
+    box = await startHostSandbox({ prefix: "xen-coreos-flatcar-", nodeCount: 3, iso: FLATCAR_ISO, seed: XCP_NG_SEED });
+    ({ xe, discovery } = box);
+    raw = sandboxSettings(box.target, { services: false });
     raw.xenserver = { ...raw.xenserver, version: "xcp-ng-8.3" };
     delete raw.xenserver.template;
     delete raw.xenserver.isoRepository.coreosIso;
@@ -52,15 +32,12 @@ describeIf(missing)("a Flatcar stack on an XCP-ng 8.3 host, through the real eng
     raw.discovery = { ...raw.discovery, mode: "static" };
     raw.coreos = { ...raw.coreos, channel: "stable" };
     for (const n of raw.clusters[0].nodes) n.memoryMiB = 2048;
-    stack = await newStack({ baseDir: path.join(tmp, "stacks"), stackName: "flatcar", projectName: "xen-coreos", program: async () => xenCoreosProgram(), env: { NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" } });
-    await stack.setAllConfigJson(configJson(raw, sshd.clientKey));
+    stack = await newStack({ baseDir: path.join(box.tmp, "stacks"), stackName: "flatcar", projectName: "xen-coreos", program: async () => xenCoreosProgram(), env: { NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" } });
+    await stack.setAllConfigJson(configJson(raw, box.sshd.clientKey));
   }, 120_000);
 
   afterAll(async () => {
-    await nodes?.stop();
-    await sshd?.stop();
-    await discovery.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await box?.stop();
   }, 60_000);
 
   it("preview plans every resource and runs nothing", async () => {

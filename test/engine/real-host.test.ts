@@ -10,39 +10,29 @@
  * Each test asserts the outcome the issue asks for (exactly one VM, running, with the new
  * network, named by the output; the other deployment's VMs and drives untouched).
  */
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { xenCoreosProgram } from "../../components/program";
 import { changedSteps, cliMissing, deploymentIdOf, describeIf, newStack, programsMissing, withEvents } from "../support/engine";
-import { Sshd, sshdMissing, startSshd } from "../support/sshd";
-import { COREOS_ISO, DiscoveryService, NodeSshds, SANDBOX_BIN, XeDouble, configJson, sandboxSettings } from "./sandbox";
+import { sshdMissing } from "../support/sshd";
+import { COREOS_ISO, HostSandbox, XeDouble, configJson, sandboxSettings, startHostSandbox } from "./sandbox";
 
 const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["openssl", "curl"], "config drives, discovery requests");
-const NODE_DIR = path.dirname(process.execPath);
 
 describeIf(missing)("real-host bugs, through the real engine", () => {
-  let tmp: string;
-  let sshd: Sshd | undefined;
-  let nodes: NodeSshds | undefined;
-  const discovery = new DiscoveryService();
+  let box: HostSandbox | undefined;
   let xe: XeDouble;
 
-  const isoDir = () => path.join(tmp, "isos");
   const oneNode = (extra: (raw: any) => void = () => undefined) => {
-    const raw = sandboxSettings(
-      { port: sshd!.port, hostKey: sshd!.hostKey, nodes: nodes!, authorizedKey: sshd!.clientPublicKey, isoDir: isoDir(), discoveryEndpoint: discovery.endpoint },
-      { services: false, nodes: [{ name: "coreos1", ip: "10.50.0.101" }] },
-    );
+    const raw = sandboxSettings(box!.target, { services: false, nodes: [{ name: "coreos1", ip: "10.50.0.101" }] });
     raw.clusters[0].nodes[0].vcpus = 1;
     extra(raw);
     return raw;
   };
   /** A stack in its own backend folder: `backend` stands for another project's or operator's state. */
   async function stackIn(backend: string, name: string, raw: any): Promise<Stack> {
-    const st = await newStack({ baseDir: path.join(tmp, backend), stackName: name, projectName: "xen-coreos", program: async () => xenCoreosProgram(), env: { NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" } });
-    await st.setAllConfigJson(configJson(raw, sshd!.clientKey));
+    const st = await newStack({ baseDir: path.join(box!.tmp, backend), stackName: name, projectName: "xen-coreos", program: async () => xenCoreosProgram(), env: { NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" } });
+    await st.setAllConfigJson(configJson(raw, box!.sshd.clientKey));
     return st;
   }
   const vmsNamed = (name: string) => xe.read().vms.filter((v) => !v["is-a-template"] && !v["is-control-domain"] && v["name-label"] === name);
@@ -52,26 +42,12 @@ describeIf(missing)("real-host bugs, through the real engine", () => {
   };
 
   beforeAll(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xen-coreos-realhost-"));
-    fs.mkdirSync(isoDir());
-    fs.writeFileSync(path.join(isoDir(), COREOS_ISO), Buffer.alloc(64 * 1024, 0x43));
-    xe = new XeDouble(path.join(tmp, "xe", "state.json"));
-    await discovery.start();
-    sshd = await startSshd({
-      dir: path.join(tmp, "sshd"),
-      permitRootLogin: "yes",
-      setEnv: { PATH: [SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
-      tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
-    });
-    nodes = new NodeSshds(sshd, 1);
-    await nodes.start();
+    box = await startHostSandbox({ prefix: "xen-coreos-realhost-", nodeCount: 1, iso: COREOS_ISO });
+    xe = box.xe;
   }, 120_000);
 
   afterAll(async () => {
-    await nodes?.stop();
-    await sshd?.stop();
-    await discovery.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await box?.stop();
   }, 60_000);
 
   it("1. a new network replaces the VM: exactly one VM afterwards, running, on the new network, and the output names it", async () => {

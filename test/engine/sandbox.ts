@@ -18,6 +18,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { CONFIG_NAMESPACE, StackSettings, parseSettings, prefixLength } from "../../components/config/settings";
@@ -25,8 +26,8 @@ import { renderCloudConfig } from "../../components/coreos/cloud-config-render";
 import { galeraNodes, renderFtpBundle, renderGaleraBundle, renderWebBundle } from "../../components/services/bundles";
 import { labRaw, stackRawSettings } from "../fixtures/settings";
 import { ROOT } from "../support/engine";
+import { Sshd, startSshd } from "../support/sshd";
 import { SocketFront } from "../support/socket-front";
-import { Sshd } from "../support/sshd";
 
 export const SANDBOX_BIN = path.join(ROOT, "test/sandbox/bin");
 export const XE = path.join(SANDBOX_BIN, "xe");
@@ -422,4 +423,56 @@ export function nodeMaxConnections(s: StackSettings): number[] {
       return values.length ? values[values.length - 1] : SYSTEMD_MAX_CONNECTIONS;
     }),
   );
+}
+
+// ---------------------------------------------------------------- a host and its nodes, without fleet
+
+/** A sandboxed XenServer host (the test sshd with the xe double) and `nodeCount` node sshds behind it. */
+export interface HostSandbox {
+  tmp: string;
+  xe: XeDouble;
+  sshd: Sshd;
+  nodes: NodeSshds;
+  discovery: DiscoveryService;
+  /** The SandboxTarget for `sandboxSettings`. */
+  target: SandboxTarget;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a host sandbox in a new temporary folder: the install ISO `iso` in its ISO library, the xe
+ * double (seeded with `seed` when given, e.g. XCP_NG_SEED), a loopback discovery service, the host's
+ * sshd (private mount namespace, the doubles first on PATH) and the nodes' socket-activated sshds.
+ */
+export async function startHostSandbox(opts: { prefix: string; nodeCount: number; iso: string; seed?: object }): Promise<HostSandbox> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix));
+  fs.mkdirSync(path.join(tmp, "isos"));
+  fs.writeFileSync(path.join(tmp, "isos", opts.iso), Buffer.alloc(64 * 1024, 0x49));
+  const xe = new XeDouble(path.join(tmp, "xe", "state.json"));
+  if (opts.seed) fs.writeFileSync(path.join(tmp, "xe", "seed.json"), JSON.stringify(opts.seed));
+  const discovery = new DiscoveryService();
+  await discovery.start();
+  const sshd = await startSshd({
+    dir: path.join(tmp, "sshd"),
+    permitRootLogin: "yes",
+    setEnv: { PATH: [SANDBOX_BIN, path.dirname(process.execPath), "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
+    tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
+  });
+  const nodes = new NodeSshds(sshd, opts.nodeCount);
+  await nodes.start();
+  const target: SandboxTarget = { port: sshd.port, hostKey: sshd.hostKey, nodes, authorizedKey: sshd.clientPublicKey, isoDir: path.join(tmp, "isos"), discoveryEndpoint: discovery.endpoint };
+  return {
+    tmp,
+    xe,
+    sshd,
+    nodes,
+    discovery,
+    target,
+    stop: async () => {
+      await nodes.stop();
+      await sshd.stop();
+      await discovery.stop();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
 }
