@@ -242,6 +242,21 @@ else
   $cli_ok && ln -sfn "$pulumi_bin" "$bin_dir/pulumi"
 fi
 
+# The Node.js dynamic-provider host (the program's PKI objects are dynamic resources): the
+# SDK ships it as a small script, pulumi-resource-pulumi-nodejs, that the CLI's release
+# archive puts beside pulumi. A CLI built from Go modules has no such archive, so it comes
+# from the installed SDK (npm ci), copied beside the CLI; it finds the SDK from the
+# program's directory at run time.
+sdk_dynamic_host="$(dirname "$0")/../node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+if [[ -f "$sdk_dynamic_host" ]]; then
+  if ! cmp -s "$sdk_dynamic_host" "$bin_dir/pulumi-resource-pulumi-nodejs" 2>/dev/null; then
+    install -m 0755 "$sdk_dynamic_host" "$bin_dir/pulumi-resource-pulumi-nodejs"
+  fi
+  add_summary pulumi-resource-pulumi-nodejs sdk "$bin_dir/pulumi-resource-pulumi-nodejs" "from the installed @pulumi/pulumi"
+else
+  add_summary pulumi-resource-pulumi-nodejs sdk - "missing: run npm ci first (dynamic resources cannot run)"
+fi
+
 # plugin_install KIND NAME VERSION BINARY: idempotent install into the plugin cache.
 plugin_install() {
   local home=${PULUMI_HOME:-$HOME/.pulumi}

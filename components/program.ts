@@ -13,6 +13,7 @@ import { CoreosCluster } from "./cluster/coreos-cluster";
 import { NfsShare } from "./nas/nfs-share";
 import { GuestAgent } from "./xen/guest-agent";
 import { IsoRepository } from "./xen/iso-repository";
+import { DeploymentPki } from "./pki/deployment-pki";
 import { ClusterSettings } from "./config/settings";
 import { FleetReady } from "./fleet/fleet-ready";
 import { FtpService } from "./services/ftp-service";
@@ -42,6 +43,16 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
   // deployment made, whatever another project, backend or stack of the same name does. It is
   // new after a teardown (`destroy` removes it), like everything else.
   const deployment = new random.RandomId("deployment", { byteLength: 8 }, opts);
+
+  // The deployment's CA, certificates and node host keys, generated once and kept in state as secrets.
+  const pki = new DeploymentPki("pki", {
+    deploymentId: deployment.hex,
+    stack,
+    tlsRotation: settings.security.tlsRotation,
+    hostKeyRotation: settings.security.hostKeyRotation,
+    caValidityDays: settings.security.caValidityDays,
+    certValidityDays: settings.security.certValidityDays,
+  }, opts);
 
   const isoRepository = new IsoRepository("iso-library", {
     connection: xenConnection,
@@ -137,6 +148,8 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
   return {
     /** The id every marker of this deployment carries (VM and config drive other-config, NAS export line). */
     deploymentId: deployment.hex,
+    /** The deployment's CA certificate: clients of etcd, Galera and FTPS verify the platform with it. */
+    caCertificate: pki.caPem,
     clusters: Object.fromEntries(
       clusters.map((c) => [
         c.name,

@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `xen-coreos-preview-${stackName}-`));
   fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
   fs.copyFileSync(stackFile, path.join(workDir, `Pulumi.${stackName}.yaml`));
+  // The dynamic-provider host (the PKI's resources) resolves the SDK from the project directory.
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(workDir, "node_modules"), "dir");
   const envVars: Record<string, string> = {
     PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL ?? `file://${path.join(workDir, "state")}`,
     PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "xen-coreos-local-preview",

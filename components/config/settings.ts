@@ -173,6 +173,28 @@ export interface NasSettings {
   sshPort: number;
   /** Protect the managed export from `pulumi destroy` (the data is never deleted either way). Defaults to false. */
   protect: boolean;
+  /** Expected SSH host key of a managed NAS (`ssh-ed25519 AAAA…`), pinned on every connection. */
+  hostKey?: string;
+}
+
+export interface SecuritySettings {
+  /**
+   * Refuse a stack whose XenServer host (and managed NAS) has no pinned `hostKey`. Defaults to
+   * true; only a throw-away lab sets it false, and then those connections accept any key.
+   */
+  requireHostKeys: boolean;
+  /** Changing it issues a new CA and new certificates for every node. Defaults to "1". */
+  tlsRotation: string;
+  /** Changing it gives every node a new SSH host key (pinned again at once). Defaults to "1". */
+  hostKeyRotation: string;
+  /** Days the deployment's CA is valid. Defaults to 3650. */
+  caValidityDays: number;
+  /** Days a node or service certificate is valid. Defaults to 825. */
+  certValidityDays: number;
+  /** Networks (CIDRs) allowed to reach the nodes' SSH port through the host firewall. Defaults to [network.cidr]. */
+  sshAllowedFrom: string[];
+  /** Load the rendered host firewall on every node at boot. Defaults to true. */
+  firewall: boolean;
 }
 
 export interface NodeSettings {
@@ -223,6 +245,8 @@ export interface StackSettings {
   clusters: ClusterSettings[];
   /** The services (web, galera, ftp) and where they run. */
   services: ServiceSettings;
+  /** TLS, host keys and the host firewall. */
+  security: SecuritySettings;
 }
 
 /** Raw config: what `pulumi config` holds for this project, keys without the namespace. */
@@ -279,7 +303,7 @@ export const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 // ---------------------------------------------------------------- the parser
 
-const TOP_KEYS = ["xenserver", "network", "ssh", "discovery", "os", "coreos", "nas", "clusters", "services", ...SECRET_KEYS] as const;
+const TOP_KEYS = ["xenserver", "network", "ssh", "discovery", "os", "coreos", "nas", "clusters", "services", "security", ...SECRET_KEYS] as const;
 
 /** What the config reader found beside the raw values, and checks a higher layer adds. */
 export interface ParseOptions {
@@ -319,6 +343,19 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
   const clusters = parseClusters(p, raw.clusters, network);
   const services = parseServices(p, readObj(p, "services", raw.services, false), clusters, { sshPort: ssh.port });
   checkAddressClashes(p, network, xenserver, nas, clusters);
+  const security = parseSecurity(p, readObj(p, "security", raw.security, false), network);
+  if (security.requireHostKeys && !xenserver.hostKey)
+    p.add(
+      "xenserver.hostKey",
+      "is required: every connection to the XenServer host (xe, and the jump to the nodes) pins its SSH host key. " +
+        `Fix: read it on the host's console (cat /etc/ssh/ssh_host_ed25519_key.pub), or from a trusted network with ssh-keyscan -t ed25519 ${xenserver.host || "<host>"}, and set ${CONFIG_NAMESPACE}:xenserver.hostKey to that line; for a throw-away lab only, set ${CONFIG_NAMESPACE}:security.requireHostKeys false.`,
+    );
+  if (security.requireHostKeys && nas.managed && !nas.hostKey)
+    p.add(
+      "nas.hostKey",
+      "is required for a managed NAS: the program's connection pins the NAS's SSH host key. " +
+        `Fix: on the NAS, cat /etc/ssh/ssh_host_ed25519_key.pub, and set ${CONFIG_NAMESPACE}:nas.hostKey to that line; for a throw-away lab only, set ${CONFIG_NAMESPACE}:security.requireHostKeys false.`,
+    );
   if (os.profile === "flatcar") checkFlatcarMemory(p, clusters);
 
   for (const key of SECRET_KEYS) {
@@ -352,7 +389,7 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
   // The services' units and configs name the share's paths under /mnt/nfs (thesis Annex 4).
   if ((services.web || services.galera || services.ftp) && nas.mountPoint !== "/mnt/nfs")
     p.add("nas.mountPoint", `${nas.mountPoint}: the services (web, galera, ftp) expect the share at /mnt/nfs. Fix: set nas.mountPoint to /mnt/nfs, or run no services on this stack.`);
-  const settings: StackSettings = { xenserver, network, ssh, discovery, os, coreos, nas, clusters, services };
+  const settings: StackSettings = { xenserver, network, ssh, discovery, os, coreos, nas, clusters, services, security };
   // Checks of a higher layer (fleet placement on the rendered units), once the settings themselves are sound.
   if (p.list.length === 0) for (const check of options.crossChecks ?? []) p.list.push(...check(settings));
   if (p.list.length > 0) throw new SettingsError(p.list);
@@ -605,7 +642,7 @@ function systemFolderOf(path: string): string | undefined {
 }
 
 function parseNas(p: Problems, o: Obj, network: NetworkSettings): NasSettings {
-  checkKeys(p, "nas", o, ["server", "export", "mountPoint", "options", "managed", "sshUser", "sshPort", "protect"]);
+  checkKeys(p, "nas", o, ["hostKey", "server", "export", "mountPoint", "options", "managed", "sshUser", "sshPort", "protect"]);
   const server = readString(p, "nas.server", o.server);
   if (server && !isIPv4(server)) {
     p.add("nas.server", `${JSON.stringify(server)} is not an IPv4 address (the mount unit runs before DNS is guaranteed).`);
@@ -637,7 +674,40 @@ function parseNas(p: Problems, o: Obj, network: NetworkSettings): NasSettings {
   if (sshPort < 1 || sshPort > 65535) p.add("nas.sshPort", `${sshPort} is not a TCP port (1-65535).`);
   const sshUser = readString(p, "nas.sshUser", o.sshUser, "root");
   if (!/^[a-z_][a-z0-9_-]*$/.test(sshUser)) p.add("nas.sshUser", `${JSON.stringify(sshUser)} is not a valid user name.`);
-  return { server, export: exportPath, mountPoint, options, managed, sshUser, sshPort, protect: readBool(p, "nas.protect", o.protect, false) };
+  const hostKey = o.hostKey === undefined ? undefined : readString(p, "nas.hostKey", o.hostKey);
+  const keyProblem = hostKey ? publicKeyProblem(hostKey) : undefined;
+  if (keyProblem)
+    p.add("nas.hostKey", `is not an SSH public key: ${keyProblem}. Fix: set the NAS's own key line, e.g. from the NAS: cat /etc/ssh/ssh_host_ed25519_key.pub.`);
+  return { server, export: exportPath, mountPoint, options, managed, sshUser, sshPort, protect: readBool(p, "nas.protect", o.protect, false), hostKey };
+}
+
+function parseSecurity(p: Problems, o: Obj, network: NetworkSettings): SecuritySettings {
+  checkKeys(p, "security", o, ["requireHostKeys", "tlsRotation", "hostKeyRotation", "caValidityDays", "certValidityDays", "sshAllowedFrom", "firewall"]);
+  const rotation = (key: string) => {
+    const value = readString(p, `security.${key}`, o[key], "1");
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) p.add(`security.${key}`, `${JSON.stringify(value)} must be a short word of [A-Za-z0-9._-] (e.g. a date: 2026-11).`);
+    return value;
+  };
+  const caValidityDays = readInt(p, "security.caValidityDays", o.caValidityDays, 3650);
+  const certValidityDays = readInt(p, "security.certValidityDays", o.certValidityDays, 825);
+  if (caValidityDays < 30 || caValidityDays > 36500) p.add("security.caValidityDays", `${caValidityDays} must be between 30 and 36500 days.`);
+  if (certValidityDays < 1 || certValidityDays > caValidityDays)
+    p.add("security.certValidityDays", `${certValidityDays} must be between 1 and security.caValidityDays (${caValidityDays}): a certificate cannot outlive its CA.`);
+  const sshAllowedFrom = readStringList(p, "security.sshAllowedFrom", o.sshAllowedFrom, network.cidr ? [network.cidr] : []);
+  sshAllowedFrom.forEach((cidr, i) => {
+    if (!parseCidr(cidr)) p.add(`security.sshAllowedFrom[${i}]`, `${JSON.stringify(cidr)} is not an IPv4 network (a.b.c.d/n; one address is a.b.c.d/32).`);
+  });
+  if (o.sshAllowedFrom !== undefined && sshAllowedFrom.length === 0)
+    p.add("security.sshAllowedFrom", "is empty: the firewall would lock the program itself out of the nodes. Fix: list at least the network the program connects from (the XenServer host's, with ssh.viaXenServer).");
+  return {
+    requireHostKeys: readBool(p, "security.requireHostKeys", o.requireHostKeys, true),
+    tlsRotation: rotation("tlsRotation"),
+    hostKeyRotation: rotation("hostKeyRotation"),
+    caValidityDays,
+    certValidityDays,
+    sshAllowedFrom,
+    firewall: readBool(p, "security.firewall", o.firewall, true),
+  };
 }
 
 function parseClusters(p: Problems, value: unknown, network: NetworkSettings): ClusterSettings[] {

@@ -191,7 +191,7 @@ describe("stack settings", () => {
       raw.xenserver.tempalte = "CoreOS";
       raw.nsa = {};
       const list = problems(raw);
-      expect(list).toContain('xen-coreos:nsa: unknown setting. Did you mean "nas"? Known keys here: xenserver, network, ssh, discovery, os, coreos, nas, clusters, services, sshPrivateKey, xenserverPrivateKey, nasPrivateKey.');
+      expect(list).toContain('xen-coreos:nsa: unknown setting. Did you mean "nas"? Known keys here: xenserver, network, ssh, discovery, os, coreos, nas, clusters, services, security, sshPrivateKey, xenserverPrivateKey, nasPrivateKey.');
       expect(list).toContain('xen-coreos:xenserver.tempalte: unknown setting. Did you mean "template"? Known keys here: host, port, user, hostKey, network, storageRepository, version, template, isoRepository, haltTimeoutSeconds, hardPowerOff.');
       expect(list.find((l) => l.includes("memoryMb"))).toMatch(/clusters\[0\]\.nodes\[0\]\.memoryMb: unknown setting\. Did you mean "memoryMiB"\?/);
     });
@@ -325,5 +325,45 @@ describe("OS profiles, bootstrap mode and host version", () => {
     expect(lab((r) => { r.discovery.mode = "dns"; })).toContain('xen-coreos:discovery.mode: must be one of token, static, got "dns".');
     expect(problems(flatcar((r) => { r.os.version = "4593.1.0"; r.coreos.channel = "lts"; }))).toEqual([]);
     expect(problems(flatcar((r) => { r.os.version = "latest"; }))).toContainEqual(expect.stringMatching(/^xen-coreos:os\.version: "latest" is not a Flatcar release number/));
+  });
+});
+
+describe("security settings", () => {
+  it("secure defaults: host keys required, firewall on, SSH from the cluster network", () => {
+    const raw = labRaw();
+    delete raw.security;
+    const list = problems(raw);
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatch(/^xen-coreos:xenserver\.hostKey: is required: .*ssh_host_ed25519_key\.pub.*ssh-keyscan -t ed25519 192\.168\.2\.105.*security\.requireHostKeys false/);
+    raw.xenserver.hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtWTMxmpgBHFFPkeAzxpzMB7ItNnD87pCqP8owiZhoa";
+    const s = parseSettings(raw, WITH_KEY);
+    expect(s.security).toEqual({ requireHostKeys: true, tlsRotation: "1", hostKeyRotation: "1", caValidityDays: 3650, certValidityDays: 825, sshAllowedFrom: ["10.50.0.0/24"], firewall: true });
+  });
+
+  it("a managed NAS needs its host key too, unless host keys are not required", () => {
+    const raw = labRaw();
+    delete raw.security;
+    raw.xenserver.hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtWTMxmpgBHFFPkeAzxpzMB7ItNnD87pCqP8owiZhoa";
+    raw.nas.managed = true;
+    expect(problems(raw)).toEqual([expect.stringMatching(/^xen-coreos:nas\.hostKey: is required for a managed NAS/)]);
+    raw.nas.hostKey = "not a key";
+    expect(problems(raw)[0]).toMatch(/^xen-coreos:nas\.hostKey: is not an SSH public key/);
+    raw.security = { requireHostKeys: false };
+    delete raw.nas.hostKey;
+    expect(problems(raw)).toEqual([]);
+  });
+
+  it("bad security values name the setting and the fix", () => {
+    const raw = labRaw();
+    raw.security = { ...raw.security, tlsRotation: "a b", caValidityDays: 100, certValidityDays: 200, sshAllowedFrom: ["10.0.0.1"], firewal: true };
+    const list = problems(raw);
+    expect(list).toEqual(expect.arrayContaining([
+      expect.stringMatching(/security\.firewal: unknown setting\. Did you mean "firewall"/),
+      expect.stringMatching(/security\.tlsRotation: "a b" must be a short word/),
+      expect.stringMatching(/security\.certValidityDays: 200 must be between 1 and security\.caValidityDays \(100\)/),
+      expect.stringMatching(/security\.sshAllowedFrom\[0\]: "10\.0\.0\.1" is not an IPv4 network/),
+    ]));
+    raw.security = { sshAllowedFrom: [] , requireHostKeys: false};
+    expect(problems(raw)).toEqual([expect.stringMatching(/security\.sshAllowedFrom: is empty: the firewall would lock the program itself out/)]);
   });
 });

@@ -80,6 +80,10 @@ export async function newStack(args: NewStackArgs): Promise<Stack> {
     PATH: [STANDIN_BIN, CLI_BIN, process.env.PATH ?? ""].join(path.delimiter),
     ...(args.env ?? {}),
   };
+  // The dynamic-provider host (the PKI's resources) resolves the SDK from the project directory.
+  fs.mkdirSync(path.join(dir, "work"), { recursive: true });
+  if (!fs.existsSync(path.join(dir, "work", "node_modules")))
+    fs.symlinkSync(path.resolve(__dirname, "..", "..", "node_modules"), path.join(dir, "work", "node_modules"), "dir");
   return LocalWorkspace.createOrSelectStack(
     { stackName: args.stackName, projectName: args.projectName, program: args.program as () => Promise<Record<string, unknown>> },
     { workDir: path.join(dir, "work"), envVars, pulumiCommand: await builtPulumi() },

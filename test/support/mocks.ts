@@ -5,6 +5,7 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { PkiObjectInputs, generatePkiObject } from "../../components/pki/pki-provider";
 
 export interface RecordedResource {
   type: string;
@@ -52,6 +53,10 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
       case "random:index/randomId:RandomId":
         state.hex = hexFor(args.name);
         state.b64Std = Buffer.from(state.hex, "hex").toString("base64");
+        break;
+      case "pulumi-nodejs:dynamic/pki:PkiObject":
+        // The provider's own generator: real keys and certificates (the unwrapped inputs).
+        Object.assign(state, generatePkiObject(inputs as PkiObjectInputs));
         break;
       case "random:index/randomPassword:RandomPassword":
         state.result = `pw-${crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 24)}`;
