@@ -73,14 +73,16 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     deploymentId: deployment.hex,
     stack,
     managedConnection: nas.managed
-      ? { host: nas.server, port: nas.sshPort, user: nas.sshUser, privateKey: secrets.nasPrivateKey, dialErrorLimit: 5 }
+      ? { host: nas.server, port: nas.sshPort, user: nas.sshUser, privateKey: secrets.nasPrivateKey, hostKey: nas.hostKey, dialErrorLimit: 5 }
       : undefined,
   }, { ...opts, protect: nas.protect });
 
+  // Every connection to a node pins the host key the program generated for it (written into its cloud-config).
   const nodeConnection = (node: ClusterSettings["nodes"][number]): command.types.input.remote.ConnectionArgs => ({
     host: node.sshHost ?? node.ip,
     port: settings.ssh.port,
     user: settings.ssh.user,
+    hostKey: pki.hostKey(node.name).publicKey,
     privateKey: secrets.sshPrivateKey,
     dialErrorLimit: 20,
     perDialTimeout: 15,
@@ -103,6 +105,9 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
         driveFiles: guestAgent.files,
         share,
         sshAuthorizedKeys: settings.ssh.authorizedKeys,
+        sshUser: settings.ssh.user,
+        hostKeys: (nodeName) => pki.hostKey(nodeName),
+        hostKeyRotation: settings.security.hostKeyRotation,
         discoveryEndpoint: settings.discovery.endpoint,
         discoveryMode: settings.discovery.mode,
         os: settings.os,
@@ -154,7 +159,8 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
       clusters.map((c) => [
         c.name,
         {
-          nodes: c.nodes.map((n) => ({ name: n.name, ip: n.ip, vmUuid: n.vmUuid, metadata: n.metadata })),
+          // sshHostKey: the node's pinned host key, for an operator's known_hosts (`<ip> <key>`).
+          nodes: c.nodes.map((n) => ({ name: n.name, ip: n.ip, vmUuid: n.vmUuid, metadata: n.metadata, sshHostKey: pki.hostKey(n.name).publicKey })),
           discoveryUrl: c.discoveryUrl,
           // fleetctl talks to the cluster through any node over SSH (user core).
           fleet: {

@@ -75,6 +75,8 @@ export async function previewWithPolicy(opts: PolicyPreviewOptions): Promise<Pol
   fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
   fs.copyFileSync(stackFile, path.join(workDir, `Pulumi.${stackName}.yaml`));
   fs.mkdirSync(path.join(workDir, "state"));
+  // The dynamic-provider host (the PKI's resources) resolves the SDK from the project directory.
+  fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(workDir, "node_modules"), "dir");
   const envVars: Record<string, string> = {
     PULUMI_BACKEND_URL: `file://${path.join(workDir, "state")}`,
     PULUMI_CONFIG_PASSPHRASE: "xen-coreos-policy-preview",

@@ -417,19 +417,31 @@ export const publishedPortsValid: ResourceValidationPolicy = {
 
 /** Units and the host ports they publish, grouped by the cluster whose fleet runs them. */
 export function portsByCluster(resources: PolicyResource[]): Map<string, Array<{ unit: string; ports: PublishedPort[] }>> {
+  const isFleetReady = (r: PolicyResource) => r.type === REMOTE_COMMAND && isChildOf(r.urn, FLEET_READY, REMOTE_COMMAND);
+  const clusterOfReady = (r: PolicyResource) => (parseUrn(r.urn)?.name ?? "").replace(/-fleet-wait$/, "");
+  // A connection holds the node's pinned host key, unknown during a first preview (the key is
+  // made by the update): reading it then throws, so the host is only a fallback.
+  const hostOf = (r: PolicyResource): string | undefined => {
+    try {
+      const host = r.props.connection?.host;
+      return typeof host === "string" ? host : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const clusterOfHost = new Map<string, string>();
   for (const r of resources) {
-    if (r.type === REMOTE_COMMAND && isChildOf(r.urn, FLEET_READY, REMOTE_COMMAND)) {
-      const host = r.props.connection?.host;
-      const cluster = (parseUrn(r.urn)?.name ?? "").replace(/-fleet-wait$/, "");
-      if (typeof host === "string" && cluster) clusterOfHost.set(host, cluster);
-    }
+    if (!isFleetReady(r)) continue;
+    const host = hostOf(r);
+    if (host && clusterOfReady(r)) clusterOfHost.set(host, clusterOfReady(r));
   }
   const out = new Map<string, Array<{ unit: string; ports: PublishedPort[] }>>();
   for (const r of resources) {
     if (r.type !== REMOTE_COMMAND || !isChildOf(r.urn, FLEET_UNIT, REMOTE_COMMAND)) continue;
-    const host = String(r.props.connection?.host ?? "?");
-    const cluster = clusterOfHost.get(host) ?? `reached through ${host}`;
+    // The cluster whose fleet runs it: the fleet-ready wait it depends on, else the node it goes through.
+    const ready = (r.dependencies ?? []).find(isFleetReady);
+    const host = hostOf(r) ?? "?";
+    const cluster = (ready && clusterOfReady(ready)) || clusterOfHost.get(host) || `reached through ${host}`;
     const unit = readAssignment(r.props.create ?? "", "unit") ?? r.name;
     const list = out.get(cluster) ?? [];
     list.push({ unit, ports: publishedPorts(r.props.stdin ?? "").ports });

@@ -30,6 +30,15 @@ export interface CoreosClusterArgs {
   share: NfsShare;
   /** Public keys for user core. */
   sshAuthorizedKeys: string[];
+  /** The user the nodes' sshd allows (`ssh.user`). Defaults to core. */
+  sshUser?: string;
+  /**
+   * Each node's SSH host key (from the deployment's PKI), written into its cloud-config and
+   * pinned by `nodeConnection`. Unset: the nodes keep the keys they generate at first boot.
+   */
+  hostKeys?: (nodeName: string) => { privateKey: pulumi.Input<string>; publicKey: pulumi.Input<string> };
+  /** `security.hostKeyRotation`: a new value rebuilds the nodes with new host keys (see XenVm). */
+  hostKeyRotation?: string;
   /** Discovery service base URL (token mode). */
   discoveryEndpoint: string;
   /** `token`: a discovery token per cluster; `static`: the initial cluster from the nodes' addresses, no token. Defaults to token. */
@@ -95,6 +104,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
         `${name}-${node.name}-cloud-config`,
         {
           discoveryUrl: token?.url,
+          sshHostKey: args.hostKeys?.(node.name),
           node: {
             hostname: node.name,
             ip: node.ip,
@@ -103,6 +113,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
             dns: network.dns,
             interface: network.interface,
             sshAuthorizedKeys: args.sshAuthorizedKeys,
+            sshUser: args.sshUser,
             fleetMetadata: node.metadata,
             nfs: {
               server: args.share.server,
@@ -149,6 +160,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
           templateFix: missingTemplateFix(xenserver.version),
           storageRepository: xenserver.storageRepository,
           network: xenserver.network,
+          hostKeyRotation: args.hostKeyRotation,
           // Known at preview: the ISO library's existence is ensured by the dependsOn below.
           isoName: args.isoRepository.isoName,
           configDriveVdi: drive.vdiUuid,

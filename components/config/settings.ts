@@ -348,13 +348,13 @@ export function parseSettings(raw: RawSettings, secretsPresent: ReadonlySet<stri
     p.add(
       "xenserver.hostKey",
       "is required: every connection to the XenServer host (xe, and the jump to the nodes) pins its SSH host key. " +
-        `Fix: read it on the host's console (cat /etc/ssh/ssh_host_ed25519_key.pub), or from a trusted network with ssh-keyscan -t ed25519 ${xenserver.host || "<host>"}, and set ${CONFIG_NAMESPACE}:xenserver.hostKey to that line; for a throw-away lab only, set ${CONFIG_NAMESPACE}:security.requireHostKeys false.`,
+        `Fix: read the key pulumi-command's SSH client negotiates (it prefers ECDSA, then RSA, then Ed25519) on the host's console: cat /etc/ssh/ssh_host_ecdsa_key.pub (XenServer 8, XCP-ng), or /etc/ssh/ssh_host_rsa_key.pub when there is no ECDSA key (XenServer 6.5); or from a trusted network: ssh-keyscan -t ecdsa,rsa ${xenserver.host || "<host>"}. Set ${CONFIG_NAMESPACE}:xenserver.hostKey to that line; for a throw-away lab only, set ${CONFIG_NAMESPACE}:security.requireHostKeys false.`,
     );
   if (security.requireHostKeys && nas.managed && !nas.hostKey)
     p.add(
       "nas.hostKey",
       "is required for a managed NAS: the program's connection pins the NAS's SSH host key. " +
-        `Fix: on the NAS, cat /etc/ssh/ssh_host_ed25519_key.pub, and set ${CONFIG_NAMESPACE}:nas.hostKey to that line; for a throw-away lab only, set ${CONFIG_NAMESPACE}:security.requireHostKeys false.`,
+        `Fix: on the NAS, cat /etc/ssh/ssh_host_ecdsa_key.pub (or ssh_host_rsa_key.pub without an ECDSA key, ed25519 only when it has no other: pulumi-command's SSH client prefers ECDSA, then RSA), and set ${CONFIG_NAMESPACE}:nas.hostKey to that line; for a throw-away lab only, set ${CONFIG_NAMESPACE}:security.requireHostKeys false.`,
     );
   if (os.profile === "flatcar") checkFlatcarMemory(p, clusters);
 

@@ -27,6 +27,12 @@ export interface XenVmArgs {
   storageRepository: string;
   /** name-label of the network the VIF joins. */
   network: string;
+  /**
+   * The node's host-key generation (`security.hostKeyRotation`). A new one gives the node a new
+   * VM: the program's connections pin the new key at once, and a running node still presents
+   * the old one, so no SSH step (the halt request) may come between. Defaults to "1".
+   */
+  hostKeyRotation?: string;
   /** name-label of the install ISO in the host's ISO library. */
   isoName: pulumi.Input<string>;
   /** uuid of the node's config drive VDI. */
@@ -65,10 +71,11 @@ export class XenVm extends pulumi.ComponentResource {
   constructor(name: string, args: XenVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("xencoreos:xen:XenVm", name, {}, opts);
     // What only a new VM can take: a change of these gives a new instance id, so a new marker.
-    const replaceTriggers = [args.legacyMarker, args.template, args.storageRepository, args.network];
+    const hostKeyRotation = args.hostKeyRotation ?? "1";
+    const replaceTriggers = [args.legacyMarker, args.template, args.storageRepository, args.network, ...(hostKeyRotation === "1" ? [] : [`host-key:${hostKeyRotation}`])];
     const instance = new random.RandomId(
       `${name}-instance`,
-      { byteLength: 4, keepers: { template: args.template, storageRepository: args.storageRepository, network: args.network } },
+      { byteLength: 4, keepers: { template: args.template, storageRepository: args.storageRepository, network: args.network, ...(hostKeyRotation === "1" ? {} : { hostKeyRotation }) } },
       { parent: this },
     );
     const marker = pulumi
@@ -98,8 +105,11 @@ export class XenVm extends pulumi.ComponentResource {
           renderNodeHaltScript({ nameLabel: args.nodeName, vcpus: args.vcpus, memoryMiB: args.memoryMiB, diskGiB: args.diskGiB, configDriveVdi: drive }),
         ),
         logging: "stderr",
+        // Replaced (create and delete do nothing) with the VM: a new VM needs no halt, and a
+        // rotated host key must not be dialed before the new VM boots with it.
+        triggers: replaceTriggers,
       },
-      { parent: this },
+      { parent: this, replaceOnChanges: ["triggers"] },
     );
     const vm = new command.remote.Command(
       `${name}-vm`,

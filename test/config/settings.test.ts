@@ -334,7 +334,7 @@ describe("security settings", () => {
     delete raw.security;
     const list = problems(raw);
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatch(/^xen-coreos:xenserver\.hostKey: is required: .*ssh_host_ed25519_key\.pub.*ssh-keyscan -t ed25519 192\.168\.2\.105.*security\.requireHostKeys false/);
+    expect(list[0]).toMatch(/^xen-coreos:xenserver\.hostKey: is required: .*prefers ECDSA, then RSA, then Ed25519.*ssh_host_ecdsa_key\.pub.*ssh-keyscan -t ecdsa,rsa 192\.168\.2\.105.*security\.requireHostKeys false/);
     raw.xenserver.hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtWTMxmpgBHFFPkeAzxpzMB7ItNnD87pCqP8owiZhoa";
     const s = parseSettings(raw, WITH_KEY);
     expect(s.security).toEqual({ requireHostKeys: true, tlsRotation: "1", hostKeyRotation: "1", caValidityDays: 3650, certValidityDays: 825, sshAllowedFrom: ["10.50.0.0/24"], firewall: true });

@@ -131,7 +131,7 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
       },
       tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
     });
-    nodeSshds = new NodeSshds(sshd, 8);
+    nodeSshds = new NodeSshds(sshd, 8, undefined, xe.guestsDir);
     await nodeSshds.start();
     raw = sandboxSettings(target(sshd, nodeSshds));
     settings = parsed(raw);
@@ -472,7 +472,7 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
       permitRootLogin: "yes",
       setEnv: { PATH: [SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: txe.stateFile, XE_DELAY_MS: "300" },
     });
-    timingNodes = new NodeSshds(timingSshd, 7);
+    timingNodes = new NodeSshds(timingSshd, 7, undefined, txe.guestsDir);
     await timingNodes.start();
     const measure = async (count: number) => {
       const nodes = Array.from({ length: count }, (_, i) => ({ name: `t${count}n${i + 1}`, ip: `10.50.0.${120 + count * 10 + i}` }));

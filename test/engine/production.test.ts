@@ -81,7 +81,7 @@ describeIf(missing)("a production-size up against real sshd limits (host MaxStar
       setEnv: { PATH: [SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile, FLEET_STATE: fleet.stateFile, FLEET_SEED: fleet.seedFile },
       tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
     });
-    nodes = new NodeSshds(sshd, 10);
+    nodes = new NodeSshds(sshd, 10, undefined, xe.guestsDir);
     await nodes.start();
     const raw = productionSandboxSettings({ port: sshd.port, hostKey: sshd.hostKey, nodes, authorizedKey: sshd.clientPublicKey, isoDir, discoveryEndpoint: discovery.endpoint });
     settings = parsed(raw);

@@ -87,6 +87,11 @@ export class XeDouble {
     fs.mkdirSync(path.dirname(stateFile), { recursive: true });
   }
 
+  /** The guest stand-in's folder: each VM's files from its config drive (see bootGuest in the double). */
+  get guestsDir(): string {
+    return path.join(path.dirname(this.stateFile), "guests");
+  }
+
   read(): XeState {
     return JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as XeState;
   }
@@ -190,16 +195,30 @@ export class NodeSshds {
   readonly fronts: SocketFront[] = [];
   port = 0;
 
-  constructor(private readonly sshd: Sshd, readonly count: number, private maxConnections = SYSTEMD_MAX_CONNECTIONS) {}
+  /** Node names by index (recorded by `host(i, name)`), to find each node's host key. */
+  private readonly names: string[] = [];
+
+  /**
+   * `guests`: the xe double's guest folder (XeDouble.guestsDir): once a node's VM has booted
+   * from its config drive, its sshd offers the host key the cloud-config wrote there (only
+   * that one, as the rendered sshd_config says); before, the host's own key.
+   */
+  constructor(private readonly sshd: Sshd, readonly count: number, private maxConnections = SYSTEMD_MAX_CONNECTIONS, private readonly guests?: string) {}
+
+  private argv(index: number): string[] {
+    const name = this.names[index];
+    const key = this.guests && name ? path.join(this.guests, name, "etc/ssh/ssh_host_ed25519_key") : undefined;
+    return key && fs.existsSync(key) ? this.sshd.inetdArgv(this.sshd.configWithHostKey(key)) : this.sshd.inetdArgv();
+  }
 
   async start(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const first = new SocketFront({ host: "127.0.2.1", serve: { kind: "inetd", argv: () => this.sshd.inetdArgv() }, maxConnections: this.maxConnections });
+      const first = new SocketFront({ host: "127.0.2.1", serve: { kind: "inetd", argv: () => this.argv(0) }, maxConnections: this.maxConnections });
       await first.start();
       const started = [first];
       try {
         for (let i = 2; i <= this.count; i++) {
-          const f = new SocketFront({ host: `127.0.2.${i}`, port: first.port, serve: { kind: "inetd", argv: () => this.sshd.inetdArgv() }, maxConnections: this.maxConnections });
+          const f = new SocketFront({ host: `127.0.2.${i}`, port: first.port, serve: { kind: "inetd", argv: () => this.argv(i - 1) }, maxConnections: this.maxConnections });
           await f.start();
           started.push(f);
         }
@@ -214,7 +233,8 @@ export class NodeSshds {
     }
   }
 
-  host(index: number): string {
+  host(index: number, name?: string): string {
+    if (name !== undefined) this.names[index] = name;
     if (index >= this.count) throw new Error(`the sandbox has ${this.count} node sshds; node ${index + 1} has none`);
     return this.fronts[index]?.host ?? `127.0.2.${index + 1}`;
   }
@@ -289,7 +309,7 @@ export function sandboxSettings(t: SandboxTarget, opts: { services: boolean; nod
   raw.discovery = { endpoint: t.discoveryEndpoint };
   const cluster = raw.clusters[0];
   if (opts.nodes) cluster.nodes = opts.nodes.map((n) => ({ ...n }));
-  cluster.nodes.forEach((node: any, i: number) => (node.sshHost = t.nodes.host(i)));
+  cluster.nodes.forEach((node: any, i: number) => (node.sshHost = t.nodes.host(i, node.name)));
   // Nodes that differ from the cluster defaults, so each VM's own settings are checked.
   cluster.nodes[0].vcpus = 2;
   if (!opts.services) delete raw.services;
@@ -390,7 +410,7 @@ export function productionSandboxSettings(t: SandboxTarget): any {
   let i = 0;
   for (const cluster of raw.clusters as any[]) {
     delete cluster.protect;
-    for (const node of cluster.nodes) node.sshHost = t.nodes.host(i++);
+    for (const node of cluster.nodes) node.sshHost = t.nodes.host(i++, node.name);
   }
   return raw;
 }
@@ -458,7 +478,7 @@ export async function startHostSandbox(opts: { prefix: string; nodeCount: number
     setEnv: { PATH: [SANDBOX_BIN, path.dirname(process.execPath), "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
     tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
   });
-  const nodes = new NodeSshds(sshd, opts.nodeCount);
+  const nodes = new NodeSshds(sshd, opts.nodeCount, undefined, xe.guestsDir);
   await nodes.start();
   const target: SandboxTarget = { port: sshd.port, hostKey: sshd.hostKey, nodes, authorizedKey: sshd.clientPublicKey, isoDir: path.join(tmp, "isos"), discoveryEndpoint: discovery.endpoint };
   return {

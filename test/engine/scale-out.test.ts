@@ -262,7 +262,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
       setEnv: { PATH: [wrapDir, SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
     });
     // Each node's sshd, socket-activated, reached through the host (the default ssh.viaXenServer).
-    nodeSshds = new NodeSshds(sshd, 5);
+    nodeSshds = new NodeSshds(sshd, 5, undefined, xe.guestsDir);
     await nodeSshds.start();
 
     // The bootstrap nodes' etcd: a static 3-member cluster ("discovery" is a stand-in that only hands out URLs).

@@ -136,4 +136,24 @@ describeIf(sshdMissing())("command stand-in SSH: as pulumi-command 1.2.1 dials",
       else process.env.SSH_AUTH_SOCK = saved;
     }
   });
+
+  it("negotiates the host key as Go's client does: with ECDSA offered too, an ed25519 pin fails, naming both keys", async () => {
+    const stock = await startSshd({ dir: path.join(tmp, "sshd-stock"), extraHostKeyTypes: ["ecdsa", "rsa"] });
+    try {
+      const err = await dial({ ...base(stock.port), privateKey: stock.clientKey, hostKey: stock.hostKeys.ed25519, dialErrorLimit: 0 }, quiet).then(() => undefined, (e: Error) => e);
+      expect(err?.message).toMatch(/ssh: host key mismatch: 127\.0\.0\.1:\d+ presented ecdsa-sha2-nistp256 SHA256:\S+, but hostKey is ssh-ed25519 SHA256:/);
+      const client = await dial({ ...base(stock.port), privateKey: stock.clientKey, hostKey: stock.hostKeys.ecdsa }, quiet);
+      expect((await runRemote(client, "echo pinned", { log: quiet, output: () => undefined })).stdout).toBe("pinned");
+    } finally {
+      closeHeldConnections();
+      await stock.stop();
+    }
+  });
+
+  it("a server offering only the pinned ed25519 key is accepted; another ed25519 key is refused", async () => {
+    const ok = await dial({ ...base(sshd.port), hostKey: sshd.hostKey }, quiet);
+    expect((await runRemote(ok, "echo ok", { log: quiet, output: () => undefined })).stdout).toBe("ok");
+    const other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtWTMxmpgBHFFPkeAzxpzMB7ItNnD87pCqP8owiZhoa";
+    await expect(dial({ ...base(sshd.port), hostKey: other, dialErrorLimit: 0 }, quiet)).rejects.toThrow(/host key mismatch/);
+  });
 });

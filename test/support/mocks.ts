@@ -32,6 +32,13 @@ function unwrap(value: any, path: string, secretPaths: string[]): any {
   return value;
 }
 
+const pkiObjects = new Map<string, ReturnType<typeof generatePkiObject>>();
+function pkiObjectFor(name: string, inputs: PkiObjectInputs): ReturnType<typeof generatePkiObject> {
+  const key = `${name}\n${JSON.stringify(inputs)}`;
+  if (!pkiObjects.has(key)) pkiObjects.set(key, generatePkiObject(inputs));
+  return pkiObjects.get(key)!;
+}
+
 export class ResourceRecorder implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
 
@@ -55,8 +62,9 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
         state.b64Std = Buffer.from(state.hex, "hex").toString("base64");
         break;
       case "pulumi-nodejs:dynamic/pki:PkiObject":
-        // The provider's own generator: real keys and certificates (the unwrapped inputs).
-        Object.assign(state, generatePkiObject(inputs as PkiObjectInputs));
+        // The provider's own generator: real keys and certificates (the unwrapped inputs), the
+        // same ones for the same name and inputs across program runs, as state keeps them.
+        Object.assign(state, pkiObjectFor(args.name, inputs as PkiObjectInputs));
         break;
       case "random:index/randomPassword:RandomPassword":
         state.result = `pw-${crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 24)}`;

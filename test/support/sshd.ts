@@ -10,6 +10,7 @@
  * them, and removing a directory detaches the mounts other namespaces have on it).
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -71,6 +72,8 @@ export interface SshdOptions {
   setEnv?: Record<string, string>;
   /** Run in a private mount namespace with a tmpfs mounted on each of these absolute paths. */
   tmpfs?: string[];
+  /** Host keys offered besides the ed25519 one (as a stock host has, from sshd-keygen). */
+  extraHostKeyTypes?: Array<"ecdsa" | "rsa">;
 }
 
 export interface Sshd {
@@ -83,6 +86,8 @@ export interface Sshd {
   clientPublicKey: string;
   /** The server's public host key line (`ssh-ed25519 AAAA… comment`). */
   hostKey: string;
+  /** Every public host key line it offers, by type (ed25519 and the extra ones). */
+  hostKeys: Record<string, string>;
   /** What sshd printed (-e): for error messages. */
   log(): string;
   /** Runs `command` as `user` over SSH with the `ssh` client; returns stdout, throws on failure. */
@@ -93,7 +98,12 @@ export interface Sshd {
    * The argv of one `sshd -i` (inetd mode: one connection on stdin/stdout, as a socket-activated
    * `sshd@.service` runs it) with this server's config, in its mount namespace.
    */
-  inetdArgv(): string[];
+  inetdArgv(config?: string): string[];
+  /**
+   * A copy of this server's config that offers only `keyFile` as its host key (a node whose host
+   * key the program wrote), for `inetdArgv`. The file must be a private key sshd accepts (0600).
+   */
+  configWithHostKey(keyFile: string): string;
   stop(): Promise<void>;
 }
 
@@ -101,6 +111,8 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   const dir = opts.dir;
   fs.mkdirSync(dir, { recursive: true });
   keygen(path.join(dir, "host_key"), "xen-coreos-test-host");
+  for (const type of opts.extraHostKeyTypes ?? [])
+    execFileSync("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", `xen-coreos-test-host-${type}`, "-f", path.join(dir, `host_key_${type}`)], { stdio: "ignore" });
   keygen(path.join(dir, "client_key"), "xen-coreos-test-client");
   fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
   const clientKeyFile = path.join(dir, "client_key");
@@ -116,6 +128,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       `Port ${port}`,
       "ListenAddress 127.0.0.1",
       `HostKey ${path.join(dir, "host_key")}`,
+      ...(opts.extraHostKeyTypes ?? []).map((type) => `HostKey ${path.join(dir, `host_key_${type}`)}`),
       `PidFile ${path.join(dir, "sshd.pid")}`,
       `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
       "StrictModes no",
@@ -174,6 +187,10 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     clientKeyFile,
     clientPublicKey: fs.readFileSync(`${clientKeyFile}.pub`, "utf8").trim(),
     hostKey: fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim(),
+    hostKeys: Object.fromEntries([
+      ["ed25519", fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim()],
+      ...(opts.extraHostKeyTypes ?? []).map((type) => [type, fs.readFileSync(path.join(dir, `host_key_${type}.pub`), "utf8").trim()]),
+    ]),
     log: () => log,
     ssh: (user, command, input) =>
       run("ssh", [
@@ -182,7 +199,15 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
         `${user}@127.0.0.1`, command,
       ], input),
     inNamespace: (argv, input) => run("nsenter", ["-t", String(child.pid), "-m", "--", ...argv], input),
-    inetdArgv: () => (tmpfs.length ? ["nsenter", "-t", String(child.pid), "-m", "--"] : []).concat([SSHD, "-i", "-e", "-f", config]),
+    inetdArgv: (file = config) => (tmpfs.length ? ["nsenter", "-t", String(child.pid), "-m", "--"] : []).concat([SSHD, "-i", "-e", "-f", file]),
+    configWithHostKey: (keyFile) => {
+      const variant = `${config}.${crypto.createHash("sha1").update(keyFile).digest("hex").slice(0, 12)}`;
+      if (!fs.existsSync(variant)) {
+        const text = fs.readFileSync(config, "utf8").split("\n").filter((l) => !l.startsWith("HostKey ")).join("\n");
+        fs.writeFileSync(variant, `HostKey ${keyFile}\n${text}`);
+      }
+      return variant;
+    },
     stop,
   };
 }

@@ -11,7 +11,11 @@
  *     socket nobody listens on) fails every remote command before any dial, even when a key is
  *     given;
  *   - `hostKey` (an authorized_keys line, e.g. "ssh-ed25519 AAAA…"): the server's key must be
- *     exactly that key, else the handshake fails; without it any host key is accepted;
+ *     exactly that key, else the handshake fails; without it any host key is accepted. The host
+ *     key algorithm is negotiated in Go's default preference (golang.org/x/crypto/ssh,
+ *     common.go defaultHostKeyAlgos: ECDSA, then RSA, then Ed25519), not narrowed to the pinned
+ *     key's type: a server offering an ECDSA key besides the pinned ed25519 one presents the
+ *     ECDSA key, and the pin fails (the nodes' sshd therefore offers only the pinned key);
  *   - dialing retries (connection.go, dialWithRetry): up to `dialErrorLimit` failed attempts are
  *     retried (-1: no limit; 0: one attempt), waiting 100 ms, then ×1.5 per attempt up to 5 s
  *     (the SDK's retry.Until defaults); the last error is reported as
@@ -268,6 +272,13 @@ export function tcpConnect(c: ConnectionBase): Promise<net.Socket> {
   });
 }
 
+/** Go's default client host key preference (x/crypto/ssh common.go, defaultHostKeyAlgos; certificates left out). */
+const GO_HOST_KEY_ALGORITHMS = [
+  "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+  "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa", "ssh-dss",
+  "ssh-ed25519",
+];
+
 /**
  * One SSH handshake + authentication over `sock` (a connected TCP socket or a channel
  * through a proxy), without any time bound (see header). As Go's ssh.NewClientConn does,
@@ -294,6 +305,7 @@ function handshake(c: ConnectionBase, auth: PreparedAuth, sock: net.Socket | Cli
       username: c.user,
       readyTimeout: 0,
       keepaliveInterval: 0,
+      algorithms: { serverHostKey: GO_HOST_KEY_ALGORITHMS as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"] },
       hostVerifier: (key: Buffer) => {
         presented = key;
         return expected === undefined || key.equals(expected.blob);
