@@ -28,6 +28,7 @@ import { labRaw, stackRawSettings } from "../fixtures/settings";
 import { ROOT } from "../support/engine";
 import { Sshd, startSshd } from "../support/sshd";
 import { SocketFront } from "../support/socket-front";
+import { fixedTestTls } from "../fixtures/tls";
 
 export const SANDBOX_BIN = path.join(ROOT, "test/sandbox/bin");
 export const XE = path.join(SANDBOX_BIN, "xe");
@@ -412,6 +413,7 @@ export function nodeMaxConnections(s: StackSettings): number[] {
         interface: s.network.interface,
         sshAuthorizedKeys: s.ssh.authorizedKeys,
         discoveryUrl: "http://127.0.0.1/unused",
+        tls: fixedTestTls(n.name),
         fleetMetadata: n.metadata,
         nfs: { server: s.nas.server, export: s.nas.export, mountPoint: s.nas.mountPoint, options: s.nas.options },
         install: { device: s.coreos.installDevice, channel: s.coreos.channel, baseUrl: s.coreos.installBaseUrl },

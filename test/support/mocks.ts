@@ -32,6 +32,13 @@ function unwrap(value: any, path: string, secretPaths: string[]): any {
   return value;
 }
 
+/**
+ * PKI objects already generated in this test process, by name and inputs: a second run of the
+ * program with the same inputs gets the same key and certificate, as a real `up` does (the
+ * dynamic provider keeps them in the stack's state and finds no diff).
+ */
+const PKI_STATE = new Map<string, Record<string, any>>();
+
 export class ResourceRecorder implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
 
@@ -56,7 +63,11 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
         break;
       case "pulumi-nodejs:dynamic/pki:PkiObject":
         // The provider's own generator: real keys and certificates (the unwrapped inputs).
-        Object.assign(state, generatePkiObject(inputs as PkiObjectInputs));
+        {
+          const key = `${args.name} ${JSON.stringify(inputs)}`;
+          if (!PKI_STATE.has(key)) PKI_STATE.set(key, generatePkiObject(inputs as PkiObjectInputs));
+          Object.assign(state, PKI_STATE.get(key));
+        }
         break;
       case "random:index/randomPassword:RandomPassword":
         state.result = `pw-${crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 24)}`;
