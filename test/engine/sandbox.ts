@@ -331,6 +331,9 @@ export function plannedResources(s: StackSettings): { total: number; parts: Reco
     "GuestAgent + its read command": 2,
     [`NfsShare${s.nas.managed ? " + its export command" : " (appliance: nothing run)"}`]: s.nas.managed ? 2 : 1,
   };
+  // DeploymentPki and its CA, and one etcd certificate per node (PkiObjects).
+  const nodes = s.clusters.reduce((n, c) => n + c.nodes.length, 0);
+  parts[`DeploymentPki + CA + ${nodes} etcd certificates`] = 2 + nodes;
   for (const c of s.clusters) {
     // CoreosCluster, and in token mode its DiscoveryToken, the token's RandomId and curl command
     // (static mode has none); per node a CloudConfig, a ConfigDrive + its command, a XenVm + its
