@@ -112,6 +112,9 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
         discoveryMode: settings.discovery.mode,
         os: settings.os,
         nodeConnection,
+        // Each node's own etcd certificate: its address and 127.0.0.1 (the node's own clients), server and client.
+        etcdCertificate: (node) =>
+          pki.certificate(`etcd-${node.name}`, { commonName: node.name, ipAddresses: [node.ip, "127.0.0.1"], usages: ["server", "client"] }),
       }, { ...opts, protect: cluster.protect }),
   );
 

@@ -9,6 +9,7 @@ import { ConfigDrive } from "../xen/config-drive";
 import { EncodedDriveFile, missingTemplateFix } from "../xen/xe-scripts";
 import { IsoRepository } from "../xen/iso-repository";
 import { XenVm } from "../xen/xen-vm";
+import type { TlsMaterial } from "../pki/x509";
 
 export interface CoreosClusterArgs {
   /** Stack name: part of the markers older versions wrote (taken over once by an update). */
@@ -47,6 +48,11 @@ export interface CoreosClusterArgs {
   os?: OsSettings;
   /** How the program reaches a node over SSH (for etcd membership changes). */
   nodeConnection: (node: NodeSettings) => command.types.input.remote.ConnectionArgs;
+  /**
+   * The node's etcd TLS material (secret): the deployment CA, the node's certificate for its
+   * address and 127.0.0.1 (server and client) and its key. Its cloud-config carries it.
+   */
+  etcdCertificate: (node: NodeSettings) => pulumi.Input<TlsMaterial>;
 }
 
 /** A node as the stack outputs show it: its settings and its VM's uuid. */
@@ -105,6 +111,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
         {
           discoveryUrl: token?.url,
           sshHostKey: args.hostKeys?.(node.name),
+          tls: args.etcdCertificate(node),
           node: {
             hostname: node.name,
             ip: node.ip,
@@ -142,7 +149,10 @@ export class CoreosCluster extends pulumi.ComponentResource {
           userData: cloudConfig.userData,
           redactedUserData: cloudConfig.redacted,
           // A joining node's config holds no token: a new token must not rebuild its drive.
-          secretsVersion: node.join || !token ? "" : token.id,
+          // Every node's holds its certificate: a new one (rotation) rebuilds the drive.
+          secretsVersion: pulumi
+            .all([node.join || !token ? "" : token.id, cloudConfig.tlsVersion])
+            .apply(([tokenId, tls]) => (tokenId ? `${tokenId} tls:${tls.slice(0, 16)}` : `tls:${tls.slice(0, 16)}`)),
           extraFiles: args.driveFiles,
         },
         { parent: this },

@@ -11,12 +11,14 @@
  */
 import * as yaml from "js-yaml";
 import { Directive, pathToUnitName, renderIni } from "../systemd/ini";
-import { ETCD_CLIENT_PORT, coreosProfile } from "../os/coreos";
+import { coreosProfile, etcdUrls } from "../os/coreos";
 import { flatcarProfile } from "../os/flatcar";
-import { EtcdBootstrap, EtcdPeer, NodeOs, OsProfile, OsProfileName, ProfileNode } from "../os/profile";
+import { CloudConfigFile, EtcdBootstrap, EtcdPeer, NodeOs, OsProfile, OsProfileName, ProfileNode } from "../os/profile";
+import { ETCD_KEY_OWNER, ETCD_TLS, etcdctlEnvironment } from "../etcd/etcd-tls";
+import type { TlsMaterial } from "../pki/x509";
 import { NODE_HOST_KEY_PATH, renderSshdConfig } from "./sshd-config";
 
-export { ETCD_CLIENT_PORT, ETCD_PEER_PORT, ETCD_LEGACY_CLIENT_PORT, ETCD_LEGACY_PEER_PORT, fleetMetadataString } from "../os/coreos";
+export { ETCD_CLIENT_PORT, ETCD_PEER_PORT, fleetMetadataString } from "../os/coreos";
 
 /** The profile modules, by name. */
 export const OS_PROFILES: Readonly<Record<OsProfileName, OsProfile>> = { coreos: coreosProfile, flatcar: flatcarProfile };
@@ -43,6 +45,13 @@ export interface CloudConfigInput {
   sshUser?: string;
   /** Discovery URL of the cluster; for the redacted preview copy, a placeholder. Unused with `staticBootstrap`. */
   discoveryUrl: string;
+  /**
+   * The node's etcd TLS material: the deployment CA, this node's certificate (server and
+   * client, for its address and 127.0.0.1) and its private key, written under
+   * /etc/xen-coreos/tls/. The key makes the rendered text a secret; for the redacted preview
+   * copy, placeholders.
+   */
+  tls: TlsMaterial;
   /**
    * Static bootstrap (no discovery): the cluster's bootstrap members, this node included,
    * and etcd's initial-cluster-token. Unset = discovery through `discoveryUrl`.
@@ -190,6 +199,23 @@ function etcdBootstrap(input: CloudConfigInput): EtcdBootstrap {
   return { mode: "discovery", discoveryUrl: input.discoveryUrl };
 }
 
+/**
+ * The node's etcd TLS files: the CA and the node's certificate (public, 0644, root), and its
+ * own key, 0600 and owned by the user etcd runs as (only etcd and root read it).
+ */
+function tlsFiles(hostname: string, tls: TlsMaterial): CloudConfigFile[] {
+  for (const [what, text] of [["CA certificate", tls?.caPem], ["certificate", tls?.certPem], ["private key", tls?.keyPem]] as const) {
+    if (typeof text !== "string" || text.trim() === "") throw new Error(`node ${hostname}: the etcd TLS ${what} is empty (it comes from the deployment's PKI)`);
+  }
+  // PEM as the node's tools write it: LF line ends (node-forge writes CRLF), one final newline.
+  const withNewline = (t: string) => `${t.replace(/\r\n/g, "\n").replace(/\n*$/, "")}\n`;
+  return [
+    { path: ETCD_TLS.caFile, permissions: "0644", owner: "root", content: withNewline(tls.caPem) },
+    { path: ETCD_TLS.certFile, permissions: "0644", owner: "root", content: withNewline(tls.certPem) },
+    { path: ETCD_TLS.keyFile, permissions: "0600", owner: ETCD_KEY_OWNER, content: withNewline(tls.keyPem) },
+  ];
+}
+
 /** Renders the node's cloud-config: `#cloud-config` header, then YAML with sorted keys. */
 export function renderCloudConfig(input: CloudConfigInput): string {
   const ip = input.ip;
@@ -231,9 +257,10 @@ export function renderCloudConfig(input: CloudConfigInput): string {
         content:
           `COREOS_PUBLIC_IPV4=${ip}\n` +
           `COREOS_PRIVATE_IPV4=${ip}\n` +
-          `ETCDCTL_ENDPOINT=http://${ip}:${ETCD_CLIENT_PORT}\n` +
-          profile.environment(node).map((l) => `${l}\n`).join(""),
+          [...etcdctlEnvironment(etcdUrls(ip).advertiseClient), ...profile.environment(node)].map((l) => `${l}\n`).join(""),
       },
+      // Written before any unit starts (coreos-cloudinit writes write_files first).
+      ...tlsFiles(input.hostname, input.tls),
       ...profile.files(node),
       ...(input.sshHostKey ? sshHostKeyFiles(input.sshHostKey, input.sshUser ?? "core") : []),
     ],

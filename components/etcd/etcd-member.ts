@@ -1,15 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { renderEtcdMemberAddScript, renderEtcdMemberRemoveScript } from "./etcd-scripts";
+import { ETCD_LOCAL_CLIENT_URL } from "./etcd-tls";
+import { etcdUrls } from "../os/coreos";
 
 export interface EtcdMemberArgs {
   /** SSH connection to a bootstrap node of the cluster, where etcdctl runs. */
   connection: command.types.input.remote.ConnectionArgs;
   /** Member name (the node's hostname). */
   name: string;
-  /** The node's IPv4 address: its peer URL is http://<ip>:2380. */
+  /** The node's IPv4 address: its peer URL is https://<ip>:2380. */
   ip: string;
-  /** Client URL etcdctl talks to. Defaults to http://127.0.0.1:2379 (the local member). */
+  /** Client URL etcdctl talks to (with the node's certificate). Defaults to https://127.0.0.1:2379 (the local member). */
   endpoint?: string;
   /** Seconds to wait for the member to start. Defaults to 1800 (install and first boot). */
   timeoutSeconds?: number;
@@ -26,8 +28,8 @@ export class EtcdMember extends pulumi.ComponentResource {
 
   constructor(name: string, args: EtcdMemberArgs, opts?: pulumi.ComponentResourceOptions) {
     super("xencoreos:etcd:EtcdMember", name, {}, opts);
-    this.peerUrl = `http://${args.ip}:2380`;
-    const spec = { name: args.name, peerUrl: this.peerUrl, endpoint: args.endpoint ?? "http://127.0.0.1:2379" };
+    this.peerUrl = etcdUrls(args.ip).peer;
+    const spec = { name: args.name, peerUrl: this.peerUrl, endpoint: args.endpoint ?? ETCD_LOCAL_CLIENT_URL };
     new command.remote.Command(
       `${name}-member`,
       {

@@ -2,28 +2,42 @@
  * Scripts that change etcd membership from a running member's node (thesis §10.4.2: a
  * node added after bootstrap joins with `etcdctl member add` and
  * initial-cluster-state=existing, one at a time). Pure: plain values in, POSIX sh out.
- * etcdctl is the v2 tool of CoreOS's etcd2 era (`ETCDCTL_API=2` on newer etcdctl).
+ * etcdctl is the v2 tool of CoreOS's etcd2 era (`ETCDCTL_API=2` on newer etcdctl). etcd
+ * takes only clients with a certificate of the deployment's CA: etcdctl passes the node's
+ * (`--ca-file/--cert-file/--key-file`, paths only), and runs through sudo when the SSH user
+ * is not root, because the key is readable only by etcd and root.
  */
 import { shellAssign, strictPrelude } from "../shell";
+import { ETCD_TLS, EtcdTlsPaths } from "./etcd-tls";
 
 export interface EtcdMemberSpec {
   /** Member name (the node's hostname). */
   name: string;
-  /** The member's peer URL, http://<ip>:2380. */
+  /** The member's peer URL, https://<ip>:2380. */
   peerUrl: string;
-  /** Client URL of a running member that takes the change. */
+  /** Client URL of a running member that takes the change (https). */
   endpoint: string;
   /** Seconds to wait until the new member has started (joined). */
   timeoutSeconds: number;
+  /** The client certificate etcdctl presents and the CA it trusts. Defaults to the node's files under /etc/xen-coreos/tls. */
+  tls?: EtcdTlsPaths;
 }
 
-function prelude(spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint">): string[] {
+function prelude(spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint" | "tls">): string[] {
+  const tls = spec.tls ?? ETCD_TLS;
+  if (!/^https:\/\//.test(spec.endpoint)) throw new Error(`etcd member ${spec.name}: endpoint ${JSON.stringify(spec.endpoint)} must be https (etcd serves no plain http)`);
+  if (!/^https:\/\//.test(spec.peerUrl)) throw new Error(`etcd member ${spec.name}: peer URL ${JSON.stringify(spec.peerUrl)} must be https (peers speak TLS only)`);
   return [
     shellAssign("name", spec.name),
     shellAssign("peer_url", spec.peerUrl),
     shellAssign("endpoint", spec.endpoint),
+    shellAssign("ca_file", tls.caFile),
+    shellAssign("cert_file", tls.certFile),
+    shellAssign("key_file", tls.keyFile),
     ...strictPrelude("etcd member $name"),
-    'etcd() { ETCDCTL_API=2 etcdctl --endpoint "$endpoint" "$@"; }',
+    // sudo resets the environment: ETCDCTL_API goes through env, the TLS files as flags.
+    'if [ "$(id -u)" -eq 0 ]; then as_root=""; else as_root=sudo; fi',
+    'etcd() { $as_root env ETCDCTL_API=2 etcdctl --endpoint "$endpoint" --ca-file "$ca_file" --cert-file "$cert_file" --key-file "$key_file" "$@"; }',
     // member list (v2): "<id>[unstarted]: name=<n> peerURLs=<urls> clientURLs=<urls> …"
     "peer_line() { awk -v u=\"peerURLs=$peer_url\" '{ for (i = 1; i <= NF; i++) if ($i == u || index($i, u \",\") == 1) { print; exit } }'; }",
     "member_line() { etcd member list | peer_line; }",
@@ -79,7 +93,7 @@ export const defaultRemoveTimeoutSeconds = 120;
  * can say the member is already gone.
  */
 export function renderEtcdMemberRemoveScript(
-  spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint"> & { timeoutSeconds?: number },
+  spec: Pick<EtcdMemberSpec, "name" | "peerUrl" | "endpoint" | "tls"> & { timeoutSeconds?: number },
 ): string {
   return [
     `# xen-coreos: etcd member ${spec.name} leaves the cluster`,

@@ -10,13 +10,47 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderIni } from "../systemd/ini";
-import { fleetMetadataString } from "./coreos";
+import { ETCD_TLS, ETCD_TLS_DIR, etcdTlsPaths } from "../etcd/etcd-tls";
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, etcdTlsFlags, etcdUrls, fleetMetadataString } from "./coreos";
 import { CloudConfigFile, CloudConfigUnit, DropIn, OsProfile, ProfileNode } from "./profile";
 
-/** etcd ports (the same as the coreos profile): 2379/2380 official, 4001 legacy client. */
-export const ETCD_CLIENT_PORT = 2379;
-export const ETCD_PEER_PORT = 2380;
-export const ETCD_LEGACY_CLIENT_PORT = 4001;
+/** etcd ports (the same as the coreos profile): 2379 clients, 2380 peers, both https only. */
+export { ETCD_CLIENT_PORT, ETCD_PEER_PORT };
+
+/**
+ * Where etcd-wrapper mounts the node's `ETCD_SSL_DIR` inside etcd's container:
+ * `-v ${ETCD_SSL_DIR}:/etc/ssl/certs:ro` (flatcar/scripts
+ * app-admin/etcd-wrapper/files/etcd-wrapper). etcd reads its TLS files there.
+ */
+export const ETCD_CONTAINER_SSL_DIR = "/etc/ssl/certs";
+
+/**
+ * The public CA bundle inside etcd's container. Mounting the node's TLS directory over
+ * /etc/ssl/certs hides the system roots there, and a discovery URL over https must still be
+ * verified: Flatcar's ca-certificates installs the bundle as
+ * /usr/share/ca-certificates/ca-certificates.crt (coreos-overlay app-misc/ca-certificates
+ * ebuild) and etcd-wrapper mounts /usr/share/ca-certificates read-only; Go's crypto/x509
+ * reads SSL_CERT_FILE.
+ */
+export const CONTAINER_CA_BUNDLE = "/usr/share/ca-certificates/ca-certificates.crt";
+
+/**
+ * The drop-in variables of etcd's TLS, common to both bootstrap modes: the wrapper's
+ * ETCD_SSL_DIR (the node's TLS directory), then etcd's flags with the paths inside the
+ * container, https URLs on the node's address only.
+ */
+function tlsEnvironment(ip: string): Array<[string, string]> {
+  const urls = etcdUrls(ip);
+  const inContainer = etcdTlsPaths(ETCD_CONTAINER_SSL_DIR);
+  return [
+    ["ETCD_SSL_DIR", ETCD_TLS_DIR],
+    ["ETCD_LISTEN_CLIENT_URLS", urls.listenClient],
+    ["ETCD_ADVERTISE_CLIENT_URLS", urls.advertiseClient],
+    ["ETCD_LISTEN_PEER_URLS", urls.peer],
+    ["ETCD_INITIAL_ADVERTISE_PEER_URLS", urls.peer],
+    ...etcdTlsFlags(inContainer).map(([flag, v]): [string, string] => [`ETCD_${flag.toUpperCase().replace(/-/g, "_")}`, v]),
+  ];
+}
 
 /** The etcd image tag etcd-wrapper runs: 3.5 is the last etcd that serves the v2 API fleet speaks. */
 export const ETCD_IMAGE_TAG = "v3.5.17";
@@ -40,14 +74,15 @@ export interface EtcdMemberDropInInput {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/** `name=http://ip:2380,…` in the order given. */
+/** `name=https://ip:2380,…` in the order given. */
 export function initialClusterString(members: ReadonlyArray<{ name: string; ip: string }>): string {
-  return members.map((m) => `${m.name}=http://${m.ip}:${ETCD_PEER_PORT}`).join(",");
+  return members.map((m) => `${m.name}=${etcdUrls(m.ip).peer}`).join(",");
 }
 
 /**
  * The drop-in for `etcd-member.service`: a `[Service]` section of `Environment="ETCD_…=…"`
- * lines only (etcd reads every flag from its ETCD_ variable; etcd-wrapper reads ETCD_IMAGE_TAG).
+ * lines only (etcd reads every flag from its ETCD_ variable; etcd-wrapper reads ETCD_IMAGE_TAG
+ * and ETCD_SSL_DIR).
  * Static bootstrap: the initial cluster is the declared members, no discovery.
  */
 export function renderEtcdMemberDropIn(m: EtcdMemberDropInInput): string {
@@ -69,10 +104,7 @@ export function renderEtcdMemberDropIn(m: EtcdMemberDropInInput): string {
     ["ETCD_IMAGE_TAG", ETCD_IMAGE_TAG],
     ["ETCD_NAME", m.name],
     ["ETCD_DATA_DIR", ETCD_DATA_DIR],
-    ["ETCD_LISTEN_CLIENT_URLS", `http://0.0.0.0:${ETCD_CLIENT_PORT},http://0.0.0.0:${ETCD_LEGACY_CLIENT_PORT}`],
-    ["ETCD_ADVERTISE_CLIENT_URLS", `http://${m.ip}:${ETCD_CLIENT_PORT},http://${m.ip}:${ETCD_LEGACY_CLIENT_PORT}`],
-    ["ETCD_LISTEN_PEER_URLS", `http://${m.ip}:${ETCD_PEER_PORT}`],
-    ["ETCD_INITIAL_ADVERTISE_PEER_URLS", `http://${m.ip}:${ETCD_PEER_PORT}`],
+    ...tlsEnvironment(m.ip),
     ["ETCD_INITIAL_CLUSTER", initialClusterString(m.initialCluster)],
     ["ETCD_INITIAL_CLUSTER_STATE", m.clusterState],
     ["ETCD_INITIAL_CLUSTER_TOKEN", m.token],
@@ -91,11 +123,10 @@ export function renderEtcdMemberDiscoveryDropIn(m: { name: string; ip: string; d
     ["ETCD_IMAGE_TAG", ETCD_IMAGE_TAG],
     ["ETCD_NAME", m.name],
     ["ETCD_DATA_DIR", ETCD_DATA_DIR],
-    ["ETCD_LISTEN_CLIENT_URLS", `http://0.0.0.0:${ETCD_CLIENT_PORT},http://0.0.0.0:${ETCD_LEGACY_CLIENT_PORT}`],
-    ["ETCD_ADVERTISE_CLIENT_URLS", `http://${m.ip}:${ETCD_CLIENT_PORT},http://${m.ip}:${ETCD_LEGACY_CLIENT_PORT}`],
-    ["ETCD_LISTEN_PEER_URLS", `http://${m.ip}:${ETCD_PEER_PORT}`],
-    ["ETCD_INITIAL_ADVERTISE_PEER_URLS", `http://${m.ip}:${ETCD_PEER_PORT}`],
+    ...tlsEnvironment(m.ip),
     ["ETCD_DISCOVERY", m.discoveryUrl],
+    // Verifies an https discovery service with the public roots (see CONTAINER_CA_BUNDLE).
+    ["SSL_CERT_FILE", CONTAINER_CA_BUNDLE],
     ["ETCD_ENABLE_V2", "true"],
   ];
   return renderIni([["Service", env.map(([k, v]) => ["Environment", `"${k}=${v}"`] as const)]]);
@@ -136,7 +167,10 @@ export function fleetServiceUnit(node: ProfileNode): string {
     ["Service", [
       ["Environment", `"FLEET_PUBLIC_IP=${node.ip}"`],
       ["Environment", `"FLEET_METADATA=${fleetMetadataString(node.fleetMetadata)}"`],
-      ["Environment", `"FLEET_ETCD_SERVERS=http://${node.ip}:${ETCD_CLIENT_PORT}"`],
+      ["Environment", `"FLEET_ETCD_SERVERS=${etcdUrls(node.ip).advertiseClient}"`],
+      ["Environment", `"FLEET_ETCD_CAFILE=${ETCD_TLS.caFile}"`],
+      ["Environment", `"FLEET_ETCD_CERTFILE=${ETCD_TLS.certFile}"`],
+      ["Environment", `"FLEET_ETCD_KEYFILE=${ETCD_TLS.keyFile}"`],
       ["ExecStartPre", `${FLEET_FETCH_SCRIPT} ${fleet.url} ${fleet.sha256} ${FLEET_BIN_DIR}`],
       ["ExecStart", `${FLEET_BIN_DIR}/fleetd`],
       ["Restart", "always"],

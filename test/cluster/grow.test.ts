@@ -44,16 +44,16 @@ describe("growing a running cluster", () => {
 
   it("boots a joining node with initial-cluster-state=existing and the members before it, without discovery", () => {
     const four: string = driveText(five.named("lab-coreos4-config-drive-vdi").inputs.stdin);
-    expect(four).toContain("initial-cluster: coreos1=http://10.50.0.101:2380,coreos2=http://10.50.0.102:2380,coreos3=http://10.50.0.103:2380,coreos4=http://10.50.0.104:2380\n");
+    expect(four).toContain("initial-cluster: coreos1=https://10.50.0.101:2380,coreos2=https://10.50.0.102:2380,coreos3=https://10.50.0.103:2380,coreos4=https://10.50.0.104:2380\n");
     expect(four).toContain("initial-cluster-state: existing\n");
     expect(four).not.toMatch(/^\s+discovery:/m);
-    expect(driveText(five.named("lab-coreos5-config-drive-vdi").inputs.stdin)).toContain(",coreos5=http://10.50.0.105:2380\n");
+    expect(driveText(five.named("lab-coreos5-config-drive-vdi").inputs.stdin)).toContain(",coreos5=https://10.50.0.105:2380\n");
   });
 
   it("adds each joining node with etcdctl member add through a bootstrap node", () => {
     const members = five.byType("command:remote:Command").filter((r) => r.name.endsWith("-etcd-member-member"));
     expect(members.map((m) => m.name)).toEqual(["lab-coreos4-etcd-member-member", "lab-coreos5-etcd-member-member"]);
-    expect(members[0].inputs.create).toContain("name=coreos4\npeer_url=http://10.50.0.104:2380\n");
+    expect(members[0].inputs.create).toContain("name=coreos4\npeer_url=https://10.50.0.104:2380\n");
     expect(members[0].inputs.delete).toContain('etcd member remove "$id"');
     expect(members[0].inputs.connection.host).toBe("10.50.0.101");
     expect(three.byType("command:remote:Command").filter((r) => r.name.endsWith("-etcd-member-member"))).toEqual([]);

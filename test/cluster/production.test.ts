@@ -23,10 +23,10 @@ describe("the production program", () => {
     const web3 = driveText(recorder.named("web-web3-config-drive-vdi").inputs.stdin);
     const initial = /ETCD_INITIAL_CLUSTER=([^"]*)"/.exec(web3)![1].split(",");
     expect(initial).toHaveLength(7);
-    expect(initial).toContain("web1=http://10.60.0.11:2380");
-    expect(initial).toContain("web7=http://10.60.0.17:2380");
+    expect(initial).toContain("web1=https://10.60.0.11:2380");
+    expect(initial).toContain("web7=https://10.60.0.17:2380");
     const db1 = driveText(recorder.named("db-db1-config-drive-vdi").inputs.stdin);
-    expect(/ETCD_INITIAL_CLUSTER=([^"]*)"/.exec(db1)![1].split(",")).toEqual(["db1=http://10.60.0.21:2380", "db2=http://10.60.0.22:2380", "db3=http://10.60.0.23:2380"]);
+    expect(/ETCD_INITIAL_CLUSTER=([^"]*)"/.exec(db1)![1].split(",")).toEqual(["db1=https://10.60.0.21:2380", "db2=https://10.60.0.22:2380", "db3=https://10.60.0.23:2380"]);
     // Each cluster its own etcd token: the two never join each other.
     expect(/ETCD_INITIAL_CLUSTER_TOKEN=([^"]*)"/.exec(web3)![1]).not.toBe(/ETCD_INITIAL_CLUSTER_TOKEN=([^"]*)"/.exec(db1)![1]);
   });

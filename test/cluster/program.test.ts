@@ -3,7 +3,9 @@
  * declares, how they are named and nested, and how data flows between them.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
 import { labRaw } from "../fixtures/settings";
+import { userDataOfDrive } from "../support/drive";
 import { ResourceRecorder, hexFor, setStackConfig, uuidFor, valueOf } from "../support/mocks";
 
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST-ONLY-KEY-MATERIAL\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -132,5 +134,43 @@ describe("the lab program", () => {
 
   it("marks the discovery URL secret", async () => {
     expect(await pulumi.isSecret(outputs.clusters.lab.discoveryUrl)).toBe(true);
+  });
+
+  it("gives each node its own etcd certificate (its address and 127.0.0.1, server and client) from the deployment's PKI", () => {
+    const nodes: Array<[string, string]> = [["coreos1", "10.50.0.101"], ["coreos2", "10.50.0.102"], ["coreos3", "10.50.0.103"]];
+    const keys = new Set<string>();
+    for (const [node, ip] of nodes) {
+      const cert = recorder.named(`pki-cert-etcd-${node}`);
+      expect(cert.inputs).toMatchObject({ kind: "certificate", commonName: node, ipAddresses: [ip, "127.0.0.1"], usages: ["server", "client"] });
+      const yamlText = userDataOfDrive(String(recorder.named(`lab-${node}-config-drive-vdi`).inputs.stdin));
+      const files = (yaml.load(yamlText) as any).write_files as Array<{ path: string; content: string; owner: string; permissions: string }>;
+      const keyFile = files.find((f) => f.path === "/etc/xen-coreos/tls/etcd-key.pem")!;
+      expect([keyFile.owner, keyFile.permissions]).toEqual(["etcd:etcd", "0600"]);
+      const key = keyFile.content;
+      // (Booleans only: a failure must not print key material.)
+      expect(/^-----BEGIN (RSA )?PRIVATE KEY-----\n[^\r]+-----END (RSA )?PRIVATE KEY-----\n$/s.test(key)).toBe(true);
+      keys.add(key);
+      // Only its own key: one private key per drive.
+      expect(yamlText.match(/BEGIN (RSA )?PRIVATE KEY/g)).toHaveLength(1);
+    }
+    expect(keys.size).toBe(3);
+  });
+
+  it("keeps every node's private key secret: the drive's stdin is, and no preview copy, trigger, command line or output holds one", async () => {
+    const cloudConfigs = await valueOf<any>(outputs.clusters);
+    expect(JSON.stringify(cloudConfigs)).not.toMatch(/PRIVATE KEY/);
+    for (const r of recorder.resources) {
+      for (const [field, value] of Object.entries(r.inputs)) {
+        if (!/PRIVATE KEY-----\n[A-Za-z0-9+/]/.test(JSON.stringify(value))) continue;
+        // Key material only where the input is a secret: the PKI's own objects and the drive's stdin.
+        expect({ resource: r.name, field, secret: r.secretPaths.some((p) => p === field || p.startsWith(`${field}.`) || p === "") }).toEqual({ resource: r.name, field, secret: true });
+      }
+    }
+    for (const node of ["coreos1", "coreos2", "coreos3"]) {
+      const drive = recorder.named(`lab-${node}-config-drive-vdi`);
+      expect(JSON.stringify(drive.inputs.triggers)).toContain(`<etcd private key of ${node}: secret>`);
+      // A new certificate (rotation) shows as a new secrets version, so the drive is rebuilt.
+      expect(drive.inputs.triggers[1]).toMatch(/ tls:[0-9a-f]{16}$/);
+    }
   });
 });

@@ -1,6 +1,8 @@
 import * as yaml from "js-yaml";
 import { CloudConfigInput, renderCloudConfig, rootPartition, fleetMetadataString } from "../../components/coreos/cloud-config-render";
 import { expectGolden } from "../golden";
+import { fixedTestTls } from "../fixtures/tls";
+import { ETCD_TLS } from "../../components/etcd/etcd-tls";
 
 /** GIVEN the lab's coreos1 (thesis Annex 2 values, static IP). */
 function labNode(overrides: Partial<CloudConfigInput> = {}): CloudConfigInput {
@@ -13,6 +15,7 @@ function labNode(overrides: Partial<CloudConfigInput> = {}): CloudConfigInput {
     interface: "eth0",
     sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIZnvnjAn2Qt4HLggTGOafdqHCSHSWLp0MDIQJe75iqV operator@lab-example-replace-me"],
     discoveryUrl: "https://discovery.etcd.io/3e86b59982e49066c5d813af1c2e2579",
+    tls: fixedTestTls("coreos1"),
     fleetMetadata: { role: "web", cluster: "lab" },
     nfs: { server: "10.50.0.200", export: "/nfs/NFS", mountPoint: "/mnt/nfs", options: ["rw", "acl"] },
     install: { device: "/dev/xvda", channel: "alpha" },
@@ -38,16 +41,59 @@ describe("renderCloudConfig", () => {
     expect(renderCloudConfig(labNode({ fleetMetadata: { cluster: "lab", role: "web" } }))).toBe(a);
   });
 
-  it("gives etcd2 the node's own addresses on 2379/2380 and the legacy 4001/7001", () => {
+  it("gives etcd2 https only, on the node's own address (and 127.0.0.1 for its clients), no legacy 4001/7001", () => {
     const etcd2 = parse(renderCloudConfig(labNode({ ip: "10.50.0.102", hostname: "coreos2" }))).coreos.etcd2;
-    expect(etcd2).toEqual({
+    expect(etcd2).toMatchObject({
       name: "coreos2",
       discovery: "https://discovery.etcd.io/3e86b59982e49066c5d813af1c2e2579",
-      "advertise-client-urls": "http://10.50.0.102:2379,http://10.50.0.102:4001",
-      "initial-advertise-peer-urls": "http://10.50.0.102:2380",
-      "listen-client-urls": "http://0.0.0.0:2379,http://0.0.0.0:4001",
-      "listen-peer-urls": "http://10.50.0.102:2380,http://10.50.0.102:7001",
+      "advertise-client-urls": "https://10.50.0.102:2379",
+      "initial-advertise-peer-urls": "https://10.50.0.102:2380",
+      "listen-client-urls": "https://10.50.0.102:2379,https://127.0.0.1:2379",
+      "listen-peer-urls": "https://10.50.0.102:2380",
     });
+    const urls = Object.entries(etcd2).filter(([k]) => k.endsWith("-urls")).flatMap(([, v]) => String(v).split(","));
+    for (const u of urls) expect(u).toMatch(/^https:\/\/(10\.50\.0\.102|127\.0\.0\.1):(2379|2380)$/);
+  });
+
+  it("asks every client and peer of etcd for a certificate of the deployment's CA (the node's files)", () => {
+    const etcd2 = parse(renderCloudConfig(labNode())).coreos.etcd2;
+    expect(etcd2["client-cert-auth"]).toBe(true);
+    expect(etcd2["peer-client-cert-auth"]).toBe(true);
+    expect(etcd2["trusted-ca-file"]).toBe(ETCD_TLS.caFile);
+    expect(etcd2["peer-trusted-ca-file"]).toBe(ETCD_TLS.caFile);
+    expect([etcd2["cert-file"], etcd2["peer-cert-file"]]).toEqual([ETCD_TLS.certFile, ETCD_TLS.certFile]);
+    expect([etcd2["key-file"], etcd2["peer-key-file"]]).toEqual([ETCD_TLS.keyFile, ETCD_TLS.keyFile]);
+  });
+
+  it("writes the CA and the node's own certificate and key under /etc/xen-coreos/tls, the key 0600 for etcd only", () => {
+    const tls = fixedTestTls("coreos1");
+    const files: Array<{ path: string; content: string; permissions: string; owner: string }> = parse(renderCloudConfig(labNode({ tls }))).write_files;
+    const byPath = Object.fromEntries(files.map((f) => [f.path, f]));
+    expect(byPath[ETCD_TLS.caFile]).toEqual({ path: ETCD_TLS.caFile, content: tls.caPem, permissions: "0644", owner: "root" });
+    expect(byPath[ETCD_TLS.certFile]).toEqual({ path: ETCD_TLS.certFile, content: tls.certPem, permissions: "0644", owner: "root" });
+    expect(byPath[ETCD_TLS.keyFile]).toEqual({ path: ETCD_TLS.keyFile, content: tls.keyPem, permissions: "0600", owner: "etcd:etcd" });
+    for (const f of [ETCD_TLS.caFile, ETCD_TLS.certFile, ETCD_TLS.keyFile]) expect(f.startsWith("/etc/xen-coreos/tls/")).toBe(true);
+    // Only this node's key: one private key in the whole file.
+    expect(renderCloudConfig(labNode({ tls })).match(/BEGIN PRIVATE KEY/g)).toHaveLength(1);
+    // The files come before every unit that reads them (coreos-cloudinit writes write_files first).
+    expect(() => renderCloudConfig(labNode({ tls: { ...tls, keyPem: "" } }))).toThrow(/coreos1: the etcd TLS private key is empty/);
+  });
+
+  it("points fleet and etcdctl at https with the node's certificate", () => {
+    const doc = parse(renderCloudConfig(labNode()));
+    expect(doc.coreos.fleet).toMatchObject({
+      "etcd-servers": "https://10.50.0.101:2379",
+      "etcd-cafile": ETCD_TLS.caFile,
+      "etcd-certfile": ETCD_TLS.certFile,
+      "etcd-keyfile": ETCD_TLS.keyFile,
+    });
+    const env = doc.write_files.find((f: any) => f.path === "/etc/environment").content.split("\n");
+    expect(env).toEqual(expect.arrayContaining([
+      "ETCDCTL_ENDPOINT=https://10.50.0.101:2379",
+      `ETCDCTL_CA_FILE=${ETCD_TLS.caFile}`, `ETCDCTL_CERT_FILE=${ETCD_TLS.certFile}`, `ETCDCTL_KEY_FILE=${ETCD_TLS.keyFile}`,
+      `ETCDCTL_CACERT=${ETCD_TLS.caFile}`, `ETCDCTL_CERT=${ETCD_TLS.certFile}`, `ETCDCTL_KEY=${ETCD_TLS.keyFile}`,
+    ]));
+    expect(renderCloudConfig(labNode())).not.toMatch(/http:\/\/[^\s]*:(2379|2380|4001|7001)/);
   });
 
   it("never relies on $public_ipv4 (XenServer does not fill it in)", () => {

@@ -68,7 +68,7 @@ describeIf(missing)("a Flatcar stack on an XCP-ng 8.3 host, through the real eng
     expect(doc.coreos.fleet).toBeUndefined();
     const units = (doc.coreos.units as Array<{ name: string; "drop-ins"?: Array<{ content: string }>; content?: string }>);
     const etcd = units.find((u) => u.name === "etcd-member.service");
-    expect(etcd?.["drop-ins"]?.map((d) => d.content).join("\n")).toContain("ETCD_INITIAL_CLUSTER=coreos1=http://10.50.0.101:2380,coreos2=http://10.50.0.102:2380,coreos3=http://10.50.0.103:2380");
+    expect(etcd?.["drop-ins"]?.map((d) => d.content).join("\n")).toContain("ETCD_INITIAL_CLUSTER=coreos1=https://10.50.0.101:2380,coreos2=https://10.50.0.102:2380,coreos3=https://10.50.0.103:2380");
     expect(units.map((u) => u.name)).toEqual(expect.arrayContaining(["fleet.service"]));
     expect(text).toContain("flatcar-install");
     expect(text).not.toContain("-o xen");

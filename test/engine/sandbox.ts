@@ -28,6 +28,7 @@ import { labRaw, stackRawSettings } from "../fixtures/settings";
 import { ROOT } from "../support/engine";
 import { Sshd, startSshd } from "../support/sshd";
 import { SocketFront } from "../support/socket-front";
+import { fixedTestTls } from "../fixtures/tls";
 
 export const SANDBOX_BIN = path.join(ROOT, "test/sandbox/bin");
 export const XE = path.join(SANDBOX_BIN, "xe");
@@ -350,6 +351,9 @@ export function plannedResources(s: StackSettings): { total: number; parts: Reco
     "GuestAgent + its read command": 2,
     [`NfsShare${s.nas.managed ? " + its export command" : " (appliance: nothing run)"}`]: s.nas.managed ? 2 : 1,
   };
+  // DeploymentPki and its CA, and one etcd certificate per node (PkiObjects).
+  const nodes = s.clusters.reduce((n, c) => n + c.nodes.length, 0);
+  parts[`DeploymentPki + CA + ${nodes} etcd certificates`] = 2 + nodes;
   for (const c of s.clusters) {
     // CoreosCluster, and in token mode its DiscoveryToken, the token's RandomId and curl command
     // (static mode has none); per node a CloudConfig, a ConfigDrive + its command, a XenVm + its
@@ -432,6 +436,7 @@ export function nodeMaxConnections(s: StackSettings): number[] {
         interface: s.network.interface,
         sshAuthorizedKeys: s.ssh.authorizedKeys,
         discoveryUrl: "http://127.0.0.1/unused",
+        tls: fixedTestTls(n.name),
         fleetMetadata: n.metadata,
         nfs: { server: s.nas.server, export: s.nas.export, mountPoint: s.nas.mountPoint, options: s.nas.options },
         install: { device: s.coreos.installDevice, channel: s.coreos.channel, baseUrl: s.coreos.installBaseUrl },

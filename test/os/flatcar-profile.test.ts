@@ -15,6 +15,7 @@ import { CloudConfigInput, renderCloudConfig } from "../../components/coreos/clo
 import { FLEET_BIN_DIR, FLEET_FETCH_SCRIPT, fleetFetchScript } from "../../components/os/flatcar";
 import { describeWith, shellcheck } from "../support/prereq";
 import { systemdVerify, tempDir } from "../services/support";
+import { fixedTestTls } from "../fixtures/tls";
 
 const SHA = "a".repeat(64);
 const members = [
@@ -33,6 +34,7 @@ function node(overrides: Partial<CloudConfigInput> = {}): CloudConfigInput {
     interface: "eth0",
     sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGFOBFN3s3YIMptQwRkfX4r4Vwntq3kfY7QA5bSlnBH4 ops@example"],
     discoveryUrl: "",
+    tls: fixedTestTls(),
     staticBootstrap: { initialCluster: members, token: "xen-coreos-production-web" },
     fleetMetadata: { role: "web", cluster: "web" },
     nfs: { server: "10.60.0.200", export: "/srv/nfs/hosting", mountPoint: "/mnt/nfs", options: ["rw", "acl", "hard"] },
@@ -72,7 +74,7 @@ describe("flatcar cloud-config", () => {
     const dropIns = Object.fromEntries(etcd["drop-ins"]!.map((d) => [d.name, d.content]));
     expect(dropIns["10-xen-coreos-installed-only.conf"]).toContain("ConditionPathExists=!/run/xen-coreos-installing");
     const env = dropIns["20-xen-coreos-etcd.conf"];
-    expect(env).toContain('Environment="ETCD_INITIAL_CLUSTER=web1=http://10.60.0.11:2380,web2=http://10.60.0.12:2380,web3=http://10.60.0.13:2380"\n');
+    expect(env).toContain('Environment="ETCD_INITIAL_CLUSTER=web1=https://10.60.0.11:2380,web2=https://10.60.0.12:2380,web3=https://10.60.0.13:2380"\n');
     expect(env).toContain('Environment="ETCD_INITIAL_CLUSTER_STATE=new"\n');
     expect(env).toContain('Environment="ETCD_ENABLE_V2=true"\n');
   });
@@ -91,7 +93,8 @@ describe("flatcar cloud-config", () => {
     expect(fleet.content).toContain(`ExecStartPre=${FLEET_FETCH_SCRIPT} https://mirror.example/fleet-v1.0.0-linux-amd64.tar.gz ${SHA} ${FLEET_BIN_DIR}\n`);
     expect(fleet.content).toContain(`ExecStart=${FLEET_BIN_DIR}/fleetd\n`);
     expect(fleet.content).toContain('Environment="FLEET_METADATA=cluster=web,role=web"\n');
-    expect(fleet.content).toContain('Environment="FLEET_ETCD_SERVERS=http://10.60.0.12:2379"\n');
+    expect(fleet.content).toContain('Environment="FLEET_ETCD_SERVERS=https://10.60.0.12:2379"\n');
+    for (const [k, f] of [["CAFILE", "ca.pem"], ["CERTFILE", "etcd.pem"], ["KEYFILE", "etcd-key.pem"]]) expect(fleet.content).toContain(`Environment="FLEET_ETCD_${k}=/etc/xen-coreos/tls/${f}"\n`);
     const file = doc.write_files.find((f: any) => f.path === FLEET_FETCH_SCRIPT);
     expect(file).toMatchObject({ permissions: "0755", owner: "root", content: fleetFetchScript() });
   });
@@ -99,7 +102,7 @@ describe("flatcar cloud-config", () => {
   it("the same node on the coreos profile with static bootstrap keeps etcd2 and fleet sections, with the member list", () => {
     const coreos = yaml.load(renderCloudConfig(node({ os: undefined }))) as any;
     expect(coreos.coreos.etcd2).toMatchObject({
-      "initial-cluster": "web1=http://10.60.0.11:2380,web2=http://10.60.0.12:2380,web3=http://10.60.0.13:2380",
+      "initial-cluster": "web1=https://10.60.0.11:2380,web2=https://10.60.0.12:2380,web3=https://10.60.0.13:2380",
       "initial-cluster-state": "new",
       "initial-cluster-token": "xen-coreos-production-web",
     });

@@ -72,6 +72,11 @@ export function shellSnippets(unitText: string): string[] {
  * --recursive) over a directory: key /a/b is the file $FAKE_ETCD_DIR/a/b. Every call is
  * appended to $FAKE_ETCD_LOG. FAKE_ETCD_DOWN=1 answers like an unreachable cluster.
  * Error texts follow etcdctl's ("Key not found", "Key already exists").
+ * Global options as etcdctl v2 takes them before the command (etcd v3.5.17
+ * etcdctl/ctlv2/ctl.go: --endpoint, --endpoints, --peers/-C, --ca-file, --cert-file,
+ * --key-file). Like the platform's etcd (https only, client-cert-auth), it refuses a call
+ * without an https endpoint and a client certificate, the way etcdctl reports a failed
+ * connection ("cluster is unavailable or misconfigured").
  */
 export const FAKE_ETCDCTL = `#!/bin/sh
 set -u
@@ -81,9 +86,21 @@ if [ "\${FAKE_ETCD_DOWN:-0}" = 1 ]; then
     echo "Error:  client: etcd cluster is unavailable or misconfigured" >&2
     exit 4
 fi
+endpoint=
+cert=
 while [ $# -gt 0 ]; do
-    case "$1" in --endpoint|--peers|-C) shift 2 ;; *) break ;; esac
+    case "$1" in
+        --endpoint|--endpoints|--peers|-C) endpoint=$2; shift 2 ;;
+        --cert-file) cert=$2; shift 2 ;;
+        --ca-file|--key-file) shift 2 ;;
+        *) break ;;
+    esac
 done
+case "$endpoint" in https://*) ;; *) echo "Error:  client: etcd cluster is unavailable or misconfigured; error #0: malformed HTTP response (etcd serves https only)" >&2; exit 4 ;; esac
+if [ -z "$cert" ]; then
+    echo "Error:  client: etcd cluster is unavailable or misconfigured; error #0: remote error: tls: bad certificate" >&2
+    exit 4
+fi
 cmd=$1
 shift
 ttl=
@@ -188,7 +205,7 @@ export function scriptEnv(sb: Sandbox, extra: Record<string, string>): NodeJS.Pr
   return {
     PATH: process.env.PATH,
     ETCDCTL: sb.etcdctl,
-    ETCD_ENDPOINT: "http://127.0.0.1:2379",
+    ETCD_ENDPOINT: "https://127.0.0.1:2379",
     FAKE_ETCD_DIR: sb.etcdDir,
     FAKE_ETCD_LOG: sb.etcdLog,
     ...extra,

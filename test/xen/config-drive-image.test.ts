@@ -25,6 +25,7 @@ import {
   USER_DATA_PATH,
 } from "../../components/xen/config-drive-image";
 import { describeWith, which } from "../support/prereq";
+import { fixedTestTls } from "../fixtures/tls";
 
 const SECTOR = 2048;
 
@@ -39,6 +40,7 @@ function labCloudConfig(): string {
     interface: "eth0",
     sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIZnvnjAn2Qt4HLggTGOafdqHCSHSWLp0MDIQJe75iqV operator@lab"],
     discoveryUrl: "https://discovery.example.invalid/3e86b59982e49066c5d813af1c2e2579",
+    tls: fixedTestTls(),
     fleetMetadata: { role: "web", cluster: "lab" },
     nfs: { server: "10.50.0.200", export: "/nfs/NFS", mountPoint: "/mnt/nfs", options: ["rw", "acl"] },
     install: { device: "/dev/xvda", channel: "stable" },

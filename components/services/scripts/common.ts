@@ -14,6 +14,7 @@
  */
 import { shellAssign } from "../../shell";
 import { Directive } from "../../fleet/unit-file";
+import { ETCD_LOCAL_CLIENT_URL, ETCD_TLS } from "../../etcd/etcd-tls";
 
 /** Characters an Exec word may contain without quoting for systemd (and for sh). */
 const PLAIN_WORD_RE = /^[A-Za-z0-9_@%/.:,=+{}$-]+$/;
@@ -151,18 +152,25 @@ export function shScript(spec: ScriptSpec): string {
   return lines.join("\n") + "\n" + spec.body.replace(/^\n+/, "").replace(/\n*$/, "\n");
 }
 
-/** Defaults for the etcd helpers (`ETCDCTL`, `ETCD_ENDPOINT`). */
-export function etcdDefaults(etcdctl = "/usr/bin/etcdctl", endpoint = "http://127.0.0.1:2379"): ScriptDefault[] {
+/**
+ * Defaults for the etcd helpers (`ETCDCTL`, `ETCD_ENDPOINT` and the node's TLS files). etcd
+ * serves https only and asks every client for a certificate of the deployment's CA: the
+ * helper passes the node's (the units run as root, which reads the key).
+ */
+export function etcdDefaults(etcdctl = "/usr/bin/etcdctl", endpoint = ETCD_LOCAL_CLIENT_URL): ScriptDefault[] {
   absPath(etcdctl, "etcdctl path");
-  if (!/^https?:\/\/[A-Za-z0-9.:[\]-]+$/.test(endpoint)) throw new Error(`etcd endpoint ${JSON.stringify(endpoint)} must be http(s)://host:port`);
+  if (!/^https:\/\/[A-Za-z0-9.:[\]-]+$/.test(endpoint)) throw new Error(`etcd endpoint ${JSON.stringify(endpoint)} must be https://host:port (etcd serves no plain http)`);
   return [
     { name: "ETCDCTL", value: etcdctl, doc: "etcdctl of the etcd2 era (v2 API: set/rm/ls/get/mk)" },
-    { name: "ETCD_ENDPOINT", value: endpoint, doc: "etcd client URL; /etc/environment may set ETCD_ENDPOINT" },
+    { name: "ETCD_ENDPOINT", value: endpoint, doc: "etcd client URL (https); /etc/environment may set ETCD_ENDPOINT" },
+    { name: "ETCD_CA_FILE", value: ETCD_TLS.caFile, doc: "CA that signs etcd's certificate" },
+    { name: "ETCD_CERT_FILE", value: ETCD_TLS.certFile, doc: "the node's client certificate for etcd" },
+    { name: "ETCD_KEY_FILE", value: ETCD_TLS.keyFile, doc: "its private key (root and etcd only)" },
   ];
 }
 
-/** The `etcd` helper: etcdctl (v2 API) against `$ETCD_ENDPOINT`. */
-export const ETCD_SH = `etcd() { "$ETCDCTL" --endpoint "$ETCD_ENDPOINT" "$@"; }
+/** The `etcd` helper: etcdctl (v2 API) against `$ETCD_ENDPOINT`, with the node's certificate. */
+export const ETCD_SH = `etcd() { "$ETCDCTL" --endpoint "$ETCD_ENDPOINT" --ca-file "$ETCD_CA_FILE" --cert-file "$ETCD_CERT_FILE" --key-file "$ETCD_KEY_FILE" "$@"; }
 `;
 
 /** Sleeps in the background so a trapped signal is handled at once, not after the sleep. */

@@ -14,14 +14,23 @@
  *       rendered 10-static.network), default route via 10.50.0.1
  *       etcd with ETCD_* from the cloud-config + ETCD_DATA_DIR (a temp dir; CoreOS's
  *       etcd2.service sets /var/lib/etcd2) + ETCD_ENABLE_V2=true (the v2 API of the era)
+ *
+ * TLS with the program's own material: each node's CA, certificate and key are the files its
+ * cloud-config writes (write_files under /etc/xen-coreos/tls, issued by the deployment's PKI
+ * in the mocked run: real keys from components/pki/x509.ts), copied to a temp dir per node;
+ * the etcd2 section's paths are moved to that dir, nothing else changes. Clients in the hub
+ * use coreos1's files, as etcdctl on coreos1 does through /etc/environment.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { labRaw } from "../../fixtures/settings";
 import { describeWith } from "../../support/prereq";
 import { cleanupAll, Daemon, bridgedNetwork, Netns, startDaemon, tempDir, waitFor, waitForPort } from "../../support/real";
+import * as yaml from "js-yaml";
 import { etcd2Environment, staticNetwork } from "./etcd2-env";
 import { RenderedStack, renderStack } from "./rendered";
+import { ETCD_TLS, ETCD_TLS_DIR, EtcdTlsPaths, etcdTlsPaths } from "../../../components/etcd/etcd-tls";
+import { memberTls, relocate, testCa, writeTls } from "../../support/etcd-tls";
 
 const GATEWAY = "10.50.0.1";
 const DISCOVERY = `http://${GATEWAY}:8087`;
@@ -39,10 +48,24 @@ describeWith(["etcd", "etcdctl", "discovery.etcd.io", "ip", "curl", "sh", "isoin
     let nodes: string[] = [];
     let ips: Record<string, string> = {};
 
-    /** etcdctl (v3 API unless api=2) against a member, run in the hub. */
-    const etcdctl = (api: "2" | "3", endpoints: string[], args: string[]) =>
-      hub.exec("etcdctl", [api === "2" ? "--endpoints" : "--endpoints", endpoints.join(","), ...args], { env: { ETCDCTL_API: api }, timeoutMs: 15000 });
-    const client = (node: string) => `http://${ips[node]}:2379`;
+    /** Each node's TLS files (from its cloud-config) in the test's dir; a client of another CA. */
+    const tlsDirs: Record<string, string> = {};
+    let clientTls: EtcdTlsPaths;
+    let foreignTls: EtcdTlsPaths;
+    /** etcdctl (v3 API unless api=2) against a member, run in the hub, with coreos1's certificate. */
+    const etcdctl = (api: "2" | "3", endpoints: string[], args: string[], tls: EtcdTlsPaths = clientTls) => {
+      const tlsArgs = api === "2" ? ["--ca-file", tls.caFile, "--cert-file", tls.certFile, "--key-file", tls.keyFile] : ["--cacert", tls.caFile, "--cert", tls.certFile, "--key", tls.keyFile];
+      return hub.exec("etcdctl", ["--endpoints", endpoints.join(","), ...tlsArgs, ...args], { env: { ETCDCTL_API: api }, timeoutMs: 15000 });
+    };
+    const client = (node: string) => `https://${ips[node]}:2379`;
+    /** Writes the node's TLS files as its cloud-config gives them (paths, modes) under `dir`. */
+    const writeNodeTls = (cloudConfig: string, dir: string): void => {
+      const files = (yaml.load(cloudConfig) as { write_files: Array<{ path: string; content: string; permissions: string }> }).write_files;
+      fs.mkdirSync(dir, { recursive: true });
+      for (const f of files.filter((x) => x.path.startsWith(`${ETCD_TLS_DIR}/`))) {
+        fs.writeFileSync(path.join(dir, path.basename(f.path)), f.content, { mode: parseInt(f.permissions, 8) });
+      }
+    };
 
     const dataDirs: Record<string, string> = {};
     const startMember = (node: string, dataDir: string): Daemon => {
@@ -51,7 +74,7 @@ describeWith(["etcd", "etcdctl", "discovery.etcd.io", "ip", "curl", "sh", "isoin
         name: `etcd-${node}`,
         command: "etcd",
         netns: members[node].name,
-        env: { ...envs[node], ETCD_DATA_DIR: dataDir, ETCD_ENABLE_V2: "true" },
+        env: { ...relocate(envs[node], ETCD_TLS_DIR, tlsDirs[node]), ETCD_DATA_DIR: dataDir, ETCD_ENABLE_V2: "true" },
         logFile: path.join(path.dirname(dataDir), `${node}.log`),
       });
     };
@@ -95,7 +118,13 @@ describeWith(["etcd", "etcdctl", "discovery.etcd.io", "ip", "curl", "sh", "isoin
         runLocalCommand: (script) => hub.execOk("sh", ["-c", script], { timeoutMs: 60000 }),
       });
 
-      for (const n of rendered.nodes) envs[n.node] = etcd2Environment(n.cloudConfig);
+      for (const n of rendered.nodes) {
+        envs[n.node] = etcd2Environment(n.cloudConfig);
+        tlsDirs[n.node] = path.join(dir, n.node, "tls");
+        writeNodeTls(n.cloudConfig, tlsDirs[n.node]);
+      }
+      clientTls = etcdTlsPaths(tlsDirs[nodes[0]]);
+      foreignTls = writeTls(path.join(dir, "foreign"), memberTls(testCa("another deployment"), nodes[0], ips[nodes[0]]));
       const start = Date.now();
       for (const node of nodes) dataDirs[node] = path.join(dir, node, "data");
       for (const node of nodes) etcds[node] = startMember(node, dataDirs[node]);
@@ -134,29 +163,56 @@ describeWith(["etcd", "etcdctl", "discovery.etcd.io", "ip", "curl", "sh", "isoin
       }
     });
 
-    it("each member runs with exactly the environment of its cloud-config's etcd2 section", () => {
+    it("each member runs with exactly the environment of its cloud-config's etcd2 section: https only, certificates required", () => {
       expect(envs.coreos2).toEqual({
         ETCD_NAME: "coreos2",
         ETCD_DISCOVERY: rendered.discoveryUrls.lab,
-        ETCD_ADVERTISE_CLIENT_URLS: "http://10.50.0.102:2379,http://10.50.0.102:4001",
-        ETCD_INITIAL_ADVERTISE_PEER_URLS: "http://10.50.0.102:2380",
-        ETCD_LISTEN_CLIENT_URLS: "http://0.0.0.0:2379,http://0.0.0.0:4001",
-        ETCD_LISTEN_PEER_URLS: "http://10.50.0.102:2380,http://10.50.0.102:7001",
+        ETCD_ADVERTISE_CLIENT_URLS: "https://10.50.0.102:2379",
+        ETCD_INITIAL_ADVERTISE_PEER_URLS: "https://10.50.0.102:2380",
+        ETCD_LISTEN_CLIENT_URLS: "https://10.50.0.102:2379,https://127.0.0.1:2379",
+        ETCD_LISTEN_PEER_URLS: "https://10.50.0.102:2380",
+        ETCD_CERT_FILE: ETCD_TLS.certFile,
+        ETCD_KEY_FILE: ETCD_TLS.keyFile,
+        ETCD_TRUSTED_CA_FILE: ETCD_TLS.caFile,
+        ETCD_CLIENT_CERT_AUTH: "true",
+        ETCD_PEER_CERT_FILE: ETCD_TLS.certFile,
+        ETCD_PEER_KEY_FILE: ETCD_TLS.keyFile,
+        ETCD_PEER_TRUSTED_CA_FILE: ETCD_TLS.caFile,
+        ETCD_PEER_CLIENT_CERT_AUTH: "true",
       });
     });
 
-    it("forms one cluster of 3 members through discovery, with the rendered URLs", () => {
+    it("forms one cluster of 3 members through discovery over TLS, with the rendered URLs and the program's certificates", () => {
       const list = JSON.parse(etcdctl("3", [client("coreos3")], ["member", "list", "-w", "json"]).stdout).members;
       const view = list.map((m: any) => ({ name: m.name, peerURLs: m.peerURLs, clientURLs: [...m.clientURLs].sort() })).sort((a: any, b: any) => a.name.localeCompare(b.name));
-      expect(view).toEqual(
-        nodes.map((n) => ({ name: n, peerURLs: [`http://${ips[n]}:2380`], clientURLs: [`http://${ips[n]}:2379`, `http://${ips[n]}:4001`] })),
-      );
+      expect(view).toEqual(nodes.map((n) => ({ name: n, peerURLs: [`https://${ips[n]}:2380`], clientURLs: [`https://${ips[n]}:2379`] })));
       // The discovery registry holds the 3 members (etcd-discovery proxies the v2 keys API).
       const registry = JSON.parse(hub.execOk("curl", ["-fsS", rendered.discoveryUrls.lab]));
       expect(registry.node.nodes).toHaveLength(3);
-      // The legacy client port of the era answers too.
-      expect(etcdctl("2", [`http://${ips.coreos1}:4001`], ["cluster-health"]).stdout).toContain("cluster is healthy");
+      // Each member serves the certificate its cloud-config carries (the deployment's PKI issued it for its address).
+      for (const n of nodes) {
+        const served = hub.execOk("sh", ["-c", 'openssl s_client -connect "$1" -CAfile "$2" -cert "$3" -key "$4" -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256', "sh", `${ips[n]}:2379`, clientTls.caFile, clientTls.certFile, clientTls.keyFile]);
+        const written = hub.execOk("openssl", ["x509", "-noout", "-fingerprint", "-sha256", "-in", etcdTlsPaths(tlsDirs[n]).certFile]);
+        expect(served.trim()).toBe(written.trim());
+      }
+      // No legacy port any more.
+      for (const n of nodes) expect(members[n].execOk("ss", ["-Hltn"])).not.toMatch(/:(4001|7001)\b/);
       expect(formedMs).toBeGreaterThan(0);
+    });
+
+    it("refuses a client without a certificate, with another CA's certificate, and plain http", () => {
+      const probes: string[] = [];
+      for (const n of nodes) {
+        const noCert = hub.exec("etcdctl", ["--endpoints", client(n), "--ca-file", clientTls.caFile, "get", "/xen-coreos"], { env: { ETCDCTL_API: "2" }, timeoutMs: 15000 });
+        const foreign = etcdctl("2", [client(n)], ["set", "/xen-coreos/foreign", "x"], { ...foreignTls, caFile: clientTls.caFile });
+        const plain = hub.exec("curl", ["-sS", "--max-time", "10", `http://${ips[n]}:2379/v2/keys/`], { timeoutMs: 15000 });
+        expect([noCert.status !== 0, /certificate required|bad certificate/.test(noCert.stderr)]).toEqual([true, true]);
+        expect([foreign.status !== 0, /unknown certificate authority|bad certificate/.test(foreign.stderr)]).toEqual([true, true]);
+        expect([plain.status !== 0, plain.stdout]).toEqual([true, ""]);
+        probes.push(`${n}: no certificate: ${noCert.stderr.trim().split("\n").pop()}; another CA: ${foreign.stderr.trim().split("\n").pop()}; http: ${plain.stderr.trim()}`);
+      }
+      // eslint-disable-next-line no-console
+      console.log(`etcd (Debian) over TLS, refused probes:\n  ${probes.join("\n  ")}`);
     });
 
     it("stays available with one of 3 members stopped: writes (v2 API) succeed and are read from the other member", async () => {

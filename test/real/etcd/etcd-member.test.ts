@@ -20,6 +20,16 @@
  * etcd 3.5 warns "unrecognized environment variable" for an ETCD_ name it does not know
  * (and starts anyway; seen for ETCD_IMAGE_TAG when it is passed); the test fails on that
  * warning, so a misspelt variable cannot pass silently.
+ *
+ * TLS as on the node: each member has its own certificate of one CA (components/pki/x509.ts,
+ * as the deployment's PKI issues it: its address and 127.0.0.1, server and client), in a
+ * directory that stands for the node's ETCD_SSL_DIR; etcd-wrapper bind-mounts that directory
+ * at /etc/ssl/certs in etcd's container (`-v ${ETCD_SSL_DIR}:/etc/ssl/certs:ro`,
+ * flatcar/scripts app-admin/etcd-wrapper/files/etcd-wrapper), and the test does the same
+ * bind mount in the member's own mount namespace (`ip netns exec` makes one), so etcd reads
+ * the drop-in's paths unchanged. ETCD_SSL_DIR itself is the wrapper's, not etcd's.
+ * Clients (etcdctl, curl) run in the hub with coreos-style client material: the first
+ * member's files, as the node's own etcdctl uses them through /etc/environment.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -28,7 +38,11 @@ import { describeIf, toolchainDir } from "../../support/engine";
 import { which } from "../../support/prereq";
 import { cleanupAll, Daemon, bridgedNetwork, Netns, startDaemon, tempDir, waitFor, waitForPort } from "../../support/real";
 import { dropInEnvironment } from "./dropin-env";
-import { ETCD_DATA_DIR, ETCD_IMAGE_TAG, renderEtcdMemberDropIn } from "../../../components/os/flatcar";
+import { ETCD_CONTAINER_SSL_DIR, ETCD_DATA_DIR, ETCD_IMAGE_TAG, renderEtcdMemberDropIn } from "../../../components/os/flatcar";
+import { ETCD_TLS_DIR, EtcdTlsPaths, etcdctlEnvironment } from "../../../components/etcd/etcd-tls";
+import { ETCD_SH } from "../../../components/services/scripts/common";
+import { KeyPairPem } from "../../../components/pki/x509";
+import { memberTls, relocate, testCa, writeTls } from "../../support/etcd-tls";
 
 /** The version .ci/etcd.sh builds (its ETCD_VERSION); the drop-in's image tag must name it. */
 const ETCD_VERSION = "v3.5.17";
@@ -36,11 +50,11 @@ const BIN = process.env.XENCOREOS_ETCD_BIN_DIR ?? path.join(toolchainDir(), `etc
 const ETCD = path.join(BIN, "etcd");
 const ETCDCTL = path.join(BIN, "etcdctl");
 /** Variables of the drop-in that etcd-wrapper consumes rather than etcd. */
-const WRAPPER_ONLY = new Set(["ETCD_IMAGE_TAG"]);
+const WRAPPER_ONLY = new Set(["ETCD_IMAGE_TAG", "ETCD_SSL_DIR"]);
 
 const missing = [
   fs.existsSync(ETCD) && fs.existsSync(ETCDCTL) ? "" : `etcd ${ETCD_VERSION} at ${BIN} (build it with .ci/etcd.sh)`,
-  ...["ip", "curl", "sh"].filter((p) => !which(p)),
+  ...["ip", "curl", "sh", "mount", "ss"].filter((p) => !which(p)),
 ].filter(Boolean);
 
 /** The production example's first cluster of exactly 3 nodes, and its network. */
@@ -70,18 +84,28 @@ describeIf(missing.length ? `needs ${missing.join(", ")}` : undefined)(
     let hub: Netns;
     let members: Record<string, Netns>;
     let formedMs = 0;
+    /** Each node's TLS directory (its ETCD_SSL_DIR), and a CA that is not the deployment's. */
+    const sslDirs: Record<string, string> = {};
+    let clientTls: EtcdTlsPaths;
+    let foreignTls: EtcdTlsPaths;
+    let ca: KeyPairPem;
 
-    const client = (node: string) => `http://${ips[node]}:2379`;
-    /** etcdctl in the hub; api 2 uses the flags of the announce scripts' `etcd()` helper. */
-    const etcdctl = (api: "2" | "3", endpoints: string[], args: string[]) =>
-      hub.exec(ETCDCTL, [api === "2" ? "--endpoint" : "--endpoints", endpoints.join(","), ...args], { env: { ETCDCTL_API: api }, timeoutMs: 15000 });
-    const curl = (args: string[], timeoutMs = 15000) => hub.exec("curl", ["-sS", "--max-time", String(Math.ceil(timeoutMs / 1000)), ...args], { timeoutMs: timeoutMs + 5000 });
+    const client = (node: string) => `https://${ips[node]}:2379`;
+    /** etcdctl in the hub with a client certificate of the CA (v2 flags as the scripts' `etcd()` helper, v3 its own). */
+    const etcdctl = (api: "2" | "3", endpoints: string[], args: string[], tls: EtcdTlsPaths | null = clientTls) => {
+      const tlsArgs = !tls ? [] : api === "2" ? ["--ca-file", tls.caFile, "--cert-file", tls.certFile, "--key-file", tls.keyFile] : ["--cacert", tls.caFile, "--cert", tls.certFile, "--key", tls.keyFile];
+      return hub.exec(ETCDCTL, [api === "2" ? "--endpoint" : "--endpoints", endpoints.join(","), ...tlsArgs, ...args], { env: { ETCDCTL_API: api }, timeoutMs: 15000 });
+    };
+    const curl = (args: string[], timeoutMs = 15000, tls: EtcdTlsPaths | null = clientTls) =>
+      hub.exec("curl", ["-sS", "--max-time", String(Math.ceil(timeoutMs / 1000)), ...(tls ? ["--cacert", tls.caFile, "--cert", tls.certFile, "--key", tls.keyFile] : []), ...args], { timeoutMs: timeoutMs + 5000 });
     const startMember = (node: string): Daemon => {
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(envs[node])) if (!WRAPPER_ONLY.has(k)) env[k] = v;
       return startDaemon({
         name: `etcd-${node}`,
-        command: ETCD,
+        // etcd-wrapper's `-v ${ETCD_SSL_DIR}:/etc/ssl/certs:ro`, in the member's mount namespace.
+        command: "sh",
+        args: ["-c", 'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && exec "$3"', "sh", sslDirs[node], ETCD_CONTAINER_SSL_DIR, ETCD],
         netns: members[node].name,
         // Only the drop-in's variables: none of the test runner's ETCD_/ETCDCTL_ settings leak in.
         env: { ...Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith("ETCD")).map((k) => [k, undefined])), ...env, ETCD_DATA_DIR: dataDirs[node] },
@@ -102,10 +126,16 @@ describeIf(missing.length ? `needs ${missing.join(", ")}` : undefined)(
         members: prod.nodes.map((n) => ({ label: n.name, ip: n.ip })),
       }));
       const dir = tempDir("etcd35");
+      ca = testCa("flatcar");
       for (const node of nodes) {
         dataDirs[node] = path.join(dir, node, "data");
         fs.mkdirSync(path.dirname(dataDirs[node]), { recursive: true });
+        sslDirs[node] = path.join(dir, node, "tls");
+        writeTls(sslDirs[node], memberTls(ca, node, ips[node]));
       }
+      clientTls = writeTls(path.join(dir, "client"), memberTls(ca, nodes[0], ips[nodes[0]]));
+      // The same kind of certificate, from a CA of another deployment.
+      foreignTls = writeTls(path.join(dir, "foreign"), memberTls(testCa("another deployment"), nodes[0], ips[nodes[0]]));
       const start = Date.now();
       for (const node of nodes) etcds[node] = startMember(node);
       await waitFor(() => etcdctl("3", nodes.map(client), ["endpoint", "health"]).status === 0, {
@@ -152,7 +182,7 @@ describeIf(missing.length ? `needs ${missing.join(", ")}` : undefined)(
       expect(view).toEqual(
         [...nodes].sort().map((n) => ({
           name: n,
-          peerURLs: [`http://${ips[n]}:2380`],
+          peerURLs: [`https://${ips[n]}:2380`],
           clientURLs: envs[n].ETCD_ADVERTISE_CLIENT_URLS.split(",").sort(),
         })),
       );
@@ -219,16 +249,63 @@ describeIf(missing.length ? `needs ${missing.join(", ")}` : undefined)(
       expect(again.stderr).toMatch(/Key already exists/);
     });
 
-    it("the announce scripts' `etcd()` helper needs ETCDCTL_API=2 with etcdctl 3.5 (its default is v3)", () => {
-      // common.ts ETCD_SH: etcd() { "$ETCDCTL" --endpoint "$ETCD_ENDPOINT" "$@"; }
-      const helper = 'etcd() { "$ETCDCTL" --endpoint "$ETCD_ENDPOINT" "$@"; }; etcd set /xen-coreos/test/helper ok && etcd get /xen-coreos/test/helper';
-      const base = { ETCDCTL: ETCDCTL, ETCD_ENDPOINT: client(nodes[0]) };
+    it("the announce scripts' `etcd()` helper needs ETCDCTL_API=2 with etcdctl 3.5 (its default is v3), and passes the node's certificate", () => {
+      const helper = `${ETCD_SH}etcd set /xen-coreos/test/helper ok && etcd get /xen-coreos/test/helper`;
+      const base = { ETCDCTL: ETCDCTL, ETCD_ENDPOINT: client(nodes[0]), ETCD_CA_FILE: clientTls.caFile, ETCD_CERT_FILE: clientTls.certFile, ETCD_KEY_FILE: clientTls.keyFile };
       const v2 = hub.exec("sh", ["-c", helper], { env: { ...base, ETCDCTL_API: "2" }, timeoutMs: 15000 });
       expect(v2.stderr).toBe("");
       expect(v2.stdout.trim()).toBe("ok\nok");
       const unset = hub.exec("sh", ["-c", helper], { env: { ...base, ETCDCTL_API: undefined }, timeoutMs: 15000 });
       expect(unset.status).not.toBe(0);
       expect(unset.stderr).toMatch(/unknown command "set"/);
+    });
+
+    it("listens on the node's address and loopback only (no 0.0.0.0), https only", () => {
+      for (const node of nodes) {
+        const listening = members[node].execOk("ss", ["-Hltn"]).split("\n").map((l) => l.trim().split(/\s+/)[3]).filter((a) => a && /:(2379|2380|4001|7001)$/.test(a)).sort();
+        expect(listening).toEqual([`${ips[node]}:2379`, `${ips[node]}:2380`, "127.0.0.1:2379"].sort());
+        for (const k of ["ETCD_LISTEN_CLIENT_URLS", "ETCD_ADVERTISE_CLIENT_URLS", "ETCD_LISTEN_PEER_URLS", "ETCD_INITIAL_ADVERTISE_PEER_URLS", "ETCD_INITIAL_CLUSTER"]) expect(envs[node][k]).not.toMatch(/http:\/\//);
+        expect(envs[node].ETCD_SSL_DIR).toBe(ETCD_TLS_DIR);
+      }
+    });
+
+    it("etcdctl with the node's /etc/environment (its TLS variables, no flags) reads and writes", () => {
+      // The lines the renderer writes into /etc/environment, with the node's TLS dir at the test's copy.
+      const lines = etcdctlEnvironment(client(nodes[1]));
+      const env = relocate(Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])), ETCD_TLS_DIR, path.dirname(clientTls.caFile));
+      const set = hub.exec(ETCDCTL, ["set", "/xen-coreos/test/env", "from-env"], { env: { ...env, ETCDCTL_API: "2" }, timeoutMs: 15000 });
+      expect(set.stderr).toBe("");
+      expect(hub.exec(ETCDCTL, ["get", "/xen-coreos/test/env"], { env: { ...env, ETCDCTL_API: "2" }, timeoutMs: 15000 }).stdout.trim()).toBe("from-env");
+      // The v3 variables of the same file serve `ETCDCTL_API=3 etcdctl --endpoints …`.
+      const v3 = hub.exec(ETCDCTL, ["--endpoints", client(nodes[2]), "get", "--print-value-only", "/nothing"], { env: { ETCDCTL_CACERT: env.ETCDCTL_CACERT, ETCDCTL_CERT: env.ETCDCTL_CERT, ETCDCTL_KEY: env.ETCDCTL_KEY, ETCDCTL_API: "3" }, timeoutMs: 15000 });
+      expect(v3.status).toBe(0);
+    });
+
+    it("refuses a client without a certificate, one with a certificate of another CA, and plain http, on every member", () => {
+      const probes: string[] = [];
+      for (const node of nodes) {
+        // The key read exists, so only the missing certificate can refuse the read.
+        expect(etcdctl("2", [client(node)], ["set", "/xen-coreos/test/probe", "exists"]).status).toBe(0);
+        // It trusts the CA (so only the server can refuse) but presents no certificate.
+        const noCert = hub.exec(ETCDCTL, ["--endpoint", client(node), "--ca-file", clientTls.caFile, "get", "/xen-coreos/test/probe"], { env: { ETCDCTL_API: "2" }, timeoutMs: 15000 });
+        expect(noCert.stderr).toMatch(/tls: certificate required/);
+        const anonCurl = hub.exec("curl", ["-sSf", "--max-time", "10", "--cacert", clientTls.caFile, `${client(node)}/v2/keys/`], { timeoutMs: 15000 });
+        const foreignCtl = etcdctl("2", [client(node)], ["set", "/xen-coreos/test/foreign", "x"], { ...foreignTls, caFile: clientTls.caFile });
+        expect(foreignCtl.stderr).toMatch(/tls: unknown certificate authority/);
+        const plain = hub.exec("curl", ["-sS", "--max-time", "10", `http://${ips[node]}:2379/v2/keys/`], { timeoutMs: 15000 });
+        const peerNoCert = hub.exec("curl", ["-sS", "--max-time", "10", "--cacert", clientTls.caFile, `https://${ips[node]}:2380/members`], { timeoutMs: 15000 });
+        const peerForeign = hub.exec("curl", ["-sS", "--max-time", "10", "--cacert", clientTls.caFile, "--cert", foreignTls.certFile, "--key", foreignTls.keyFile, `https://${ips[node]}:2380/members`], { timeoutMs: 15000 });
+        for (const [what, r] of [["etcdctl without a certificate", noCert], ["curl without a certificate", anonCurl], ["etcdctl with another CA's certificate", foreignCtl], ["peer port without a certificate", peerNoCert], ["peer port with another CA's certificate", peerForeign]] as const) {
+          expect({ node, what, refused: r.status !== 0, out: r.status !== 0 ? "" : `${r.stdout}${r.stderr}`.slice(0, 300) }).toEqual({ node, what, refused: true, out: "" });
+          probes.push(`${node} ${what}: refused (${(r.stderr.trim().split("\n").pop() ?? "").slice(0, 90)})`);
+        }
+        // etcd's listener is TLS: a plain HTTP request gets no answer at all (curl: empty reply).
+        expect({ node, what: "plain http", refused: plain.status !== 0, out: plain.stdout }).toEqual({ node, what: "plain http", refused: true, out: "" });
+        probes.push(`${node} plain http: refused (${plain.stderr.trim().slice(0, 90)})`);
+      }
+      expect(etcdctl("2", [client(nodes[0])], ["get", "/xen-coreos/test/foreign"]).stderr).toMatch(/Key not found/);
+      // eslint-disable-next-line no-console
+      console.log(`etcd ${ETCD_VERSION} over TLS, refused probes:\n  ${probes.join("\n  ")}`);
     });
 
     it("stays writable (v2 and v3) with its leader killed, and the member rejoins from its data dir", async () => {

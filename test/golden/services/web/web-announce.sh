@@ -14,9 +14,18 @@ set -u
 # ETCDCTL: etcdctl of the etcd2 era (v2 API: set/rm/ls/get/mk)
 DEFAULT_ETCDCTL=/usr/bin/etcdctl
 ETCDCTL=${ETCDCTL:-$DEFAULT_ETCDCTL}
-# ETCD_ENDPOINT: etcd client URL; /etc/environment may set ETCD_ENDPOINT
-DEFAULT_ETCD_ENDPOINT=http://127.0.0.1:2379
+# ETCD_ENDPOINT: etcd client URL (https); /etc/environment may set ETCD_ENDPOINT
+DEFAULT_ETCD_ENDPOINT=https://127.0.0.1:2379
 ETCD_ENDPOINT=${ETCD_ENDPOINT:-$DEFAULT_ETCD_ENDPOINT}
+# ETCD_CA_FILE: CA that signs etcd's certificate
+DEFAULT_ETCD_CA_FILE=/etc/xen-coreos/tls/ca.pem
+ETCD_CA_FILE=${ETCD_CA_FILE:-$DEFAULT_ETCD_CA_FILE}
+# ETCD_CERT_FILE: the node's client certificate for etcd
+DEFAULT_ETCD_CERT_FILE=/etc/xen-coreos/tls/etcd.pem
+ETCD_CERT_FILE=${ETCD_CERT_FILE:-$DEFAULT_ETCD_CERT_FILE}
+# ETCD_KEY_FILE: its private key (root and etcd only)
+DEFAULT_ETCD_KEY_FILE=/etc/xen-coreos/tls/etcd-key.pem
+ETCD_KEY_FILE=${ETCD_KEY_FILE:-$DEFAULT_ETCD_KEY_FILE}
 # CURL: curl used to check the backend
 DEFAULT_CURL=/usr/bin/curl
 CURL=${CURL:-$DEFAULT_CURL}
@@ -36,7 +45,7 @@ ANNOUNCE_CHECK_PATH=${ANNOUNCE_CHECK_PATH:-$DEFAULT_ANNOUNCE_CHECK_PATH}
 SCRIPT=web-announce.sh
 log() { printf '%s: %s\n' "$SCRIPT" "$*" >&2; }
 
-etcd() { "$ETCDCTL" --endpoint "$ETCD_ENDPOINT" "$@"; }
+etcd() { "$ETCDCTL" --endpoint "$ETCD_ENDPOINT" --ca-file "$ETCD_CA_FILE" --cert-file "$ETCD_CERT_FILE" --key-file "$ETCD_KEY_FILE" "$@"; }
 nap() { sleep "$1" & wait $!; }
 
 die() { log "$*"; exit 2; }

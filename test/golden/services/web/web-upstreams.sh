@@ -15,9 +15,18 @@ set -u
 # ETCDCTL: etcdctl of the etcd2 era (v2 API: set/rm/ls/get/mk)
 DEFAULT_ETCDCTL=/usr/bin/etcdctl
 ETCDCTL=${ETCDCTL:-$DEFAULT_ETCDCTL}
-# ETCD_ENDPOINT: etcd client URL; /etc/environment may set ETCD_ENDPOINT
-DEFAULT_ETCD_ENDPOINT=http://127.0.0.1:2379
+# ETCD_ENDPOINT: etcd client URL (https); /etc/environment may set ETCD_ENDPOINT
+DEFAULT_ETCD_ENDPOINT=https://127.0.0.1:2379
 ETCD_ENDPOINT=${ETCD_ENDPOINT:-$DEFAULT_ETCD_ENDPOINT}
+# ETCD_CA_FILE: CA that signs etcd's certificate
+DEFAULT_ETCD_CA_FILE=/etc/xen-coreos/tls/ca.pem
+ETCD_CA_FILE=${ETCD_CA_FILE:-$DEFAULT_ETCD_CA_FILE}
+# ETCD_CERT_FILE: the node's client certificate for etcd
+DEFAULT_ETCD_CERT_FILE=/etc/xen-coreos/tls/etcd.pem
+ETCD_CERT_FILE=${ETCD_CERT_FILE:-$DEFAULT_ETCD_CERT_FILE}
+# ETCD_KEY_FILE: its private key (root and etcd only)
+DEFAULT_ETCD_KEY_FILE=/etc/xen-coreos/tls/etcd-key.pem
+ETCD_KEY_FILE=${ETCD_KEY_FILE:-$DEFAULT_ETCD_KEY_FILE}
 # UPSTREAM_PREFIX: etcd directory: one key per backend, value IPv4:port
 DEFAULT_UPSTREAM_PREFIX=/xen-coreos/web/upstreams
 UPSTREAM_PREFIX=${UPSTREAM_PREFIX:-$DEFAULT_UPSTREAM_PREFIX}
@@ -46,7 +55,7 @@ NGINX_RELOAD_CMD=${NGINX_RELOAD_CMD:-$DEFAULT_NGINX_RELOAD_CMD}
 SCRIPT=web-upstreams.sh
 log() { printf '%s: %s\n' "$SCRIPT" "$*" >&2; }
 
-etcd() { "$ETCDCTL" --endpoint "$ETCD_ENDPOINT" "$@"; }
+etcd() { "$ETCDCTL" --endpoint "$ETCD_ENDPOINT" --ca-file "$ETCD_CA_FILE" --cert-file "$ETCD_CERT_FILE" --key-file "$ETCD_KEY_FILE" "$@"; }
 nap() { sleep "$1" & wait $!; }
 
 valid_address() {
