@@ -106,6 +106,7 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
         discoveryEndpoint: settings.discovery.endpoint,
         discoveryMode: settings.discovery.mode,
         os: settings.os,
+        firewall: settings,
         nodeConnection,
       }, { ...opts, protect: cluster.protect }),
   );
