@@ -69,7 +69,8 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     exportPath: nas.export,
     mountPoint: nas.mountPoint,
     options: nas.options,
-    clients: network.cidr,
+    // Exported to the nodes alone (every node of every cluster mounts it), not the whole network.
+    clients: settings.clusters.flatMap((c) => c.nodes.map((n) => n.ip)),
     deploymentId: deployment.hex,
     stack,
     managedConnection: nas.managed
