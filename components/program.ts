@@ -130,7 +130,8 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
   const webCluster = web
     ? (() => {
         const f = fleetFor(web.cluster);
-        return new WebCluster("web", { settings: web, fleetConnection: f.connection, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
+        const nodeConnections = Object.fromEntries(f.cluster.nodes.map((n) => [n.name, nodeConnection(n)]));
+        return new WebCluster("web", { settings: web, cluster: f.cluster, fleetConnection: f.connection, nodeConnections, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
       })()
     : undefined;
   const galeraCluster = galera
