@@ -69,7 +69,8 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     exportPath: nas.export,
     mountPoint: nas.mountPoint,
     options: nas.options,
-    clients: network.cidr,
+    // Exported to the nodes alone (every node of every cluster mounts it), not the whole network.
+    clients: settings.clusters.flatMap((c) => c.nodes.map((n) => n.ip)),
     deploymentId: deployment.hex,
     stack,
     managedConnection: nas.managed
@@ -111,6 +112,7 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
         discoveryEndpoint: settings.discovery.endpoint,
         discoveryMode: settings.discovery.mode,
         os: settings.os,
+        firewall: settings,
         nodeConnection,
         // Each node's own etcd certificate: its address and 127.0.0.1 (the node's own clients), server and client.
         etcdCertificate: (node) =>
@@ -136,7 +138,8 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
   const webCluster = web
     ? (() => {
         const f = fleetFor(web.cluster);
-        return new WebCluster("web", { settings: web, fleetConnection: f.connection, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
+        const nodeConnections = Object.fromEntries(f.cluster.nodes.map((n) => [n.name, nodeConnection(n)]));
+        return new WebCluster("web", { settings: web, cluster: f.cluster, fleetConnection: f.connection, nodeConnections, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
       })()
     : undefined;
   const galeraCluster = galera

@@ -10,6 +10,8 @@ import { EncodedDriveFile, missingTemplateFix } from "../xen/xe-scripts";
 import { IsoRepository } from "../xen/iso-repository";
 import { XenVm } from "../xen/xen-vm";
 import type { TlsMaterial } from "../pki/x509";
+import { FirewallPlanSettings, nodeFirewall } from "../firewall/firewall-plan";
+import { renderFirewall } from "../firewall/firewall-render";
 
 export interface CoreosClusterArgs {
   /** Stack name: part of the markers older versions wrote (taken over once by an update). */
@@ -46,6 +48,11 @@ export interface CoreosClusterArgs {
   discoveryMode?: DiscoveryMode;
   /** The nodes' OS profile and its settings. Defaults to coreos. */
   os?: OsSettings;
+  /**
+   * The settings each node's host firewall is planned from (components/firewall/): rendered
+   * per node into its cloud-config and loaded at every boot. Unset = no firewall rules at all.
+   */
+  firewall?: FirewallPlanSettings;
   /** How the program reaches a node over SSH (for etcd membership changes). */
   nodeConnection: (node: NodeSettings) => command.types.input.remote.ConnectionArgs;
   /**
@@ -133,6 +140,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
             joinExisting,
             staticBootstrap,
             os: os.profile === "flatcar" ? { profile: "flatcar", version: os.version, fleet: os.fleet } : { profile: os.profile },
+            firewall: args.firewall ? renderFirewall(nodeFirewall(args.firewall, cluster.name, node.name)) : undefined,
           },
         },
         { parent: this, dependsOn: token ? [token] : [] },

@@ -3,6 +3,7 @@
  * Galera database and FTP, and on which cluster and machines each runs. Pure, like the
  * rest of the settings: problems are collected with the setting's path and the fix.
  */
+import * as ipaddr from "ipaddr.js";
 import { matchingMachines } from "../fleet/placement";
 import { ETCD_PORTS, FTP_USER_RE, GALERA_PORTS, GALERA_RESERVED_USERS, GALERA_SYSTEM_SCHEMAS, NODE_SSHD_PORT } from "./limits";
 import { Obj, Problems, checkKeys, isObj, readEnum, readInt, readObj, readString, readStringList } from "./readers";
@@ -24,6 +25,8 @@ export interface WebServiceSettings {
   placement: string[];
   /** nginx worker_processes: "auto" (one per CPU) or a count. */
   workerProcesses: "auto" | number;
+  /** Networks (CIDRs) the host firewall lets reach port 80 of the proxy's nodes. Defaults to ["0.0.0.0/0"] (anywhere). */
+  allowFrom: string[];
 }
 
 export interface GaleraServiceSettings {
@@ -39,6 +42,8 @@ export interface GaleraServiceSettings {
   database: string;
   user: string;
   sstMethod: "mariabackup" | "rsync";
+  /** Networks (CIDRs) the host firewall lets reach proxyPort on the db nodes. Defaults to ["0.0.0.0/0"] (anywhere). */
+  allowFrom: string[];
 }
 
 export interface FtpServiceSettings {
@@ -55,6 +60,8 @@ export interface FtpServiceSettings {
    * as it with virtual_use_local_privs), e.g. the `ftp` user of the image.
    */
   homeOwner: string;
+  /** Networks (CIDRs) the host firewall lets reach listenPort and the passive ports. Defaults to ["0.0.0.0/0"] (anywhere). */
+  allowFrom: string[];
 }
 
 export interface ServiceSettings {
@@ -101,9 +108,32 @@ function readPort(p: Problems, path: string, value: unknown, fallback: number, m
   return port;
 }
 
+/** Anywhere, for a service's `allowFrom`. */
+export const ALLOW_ANYWHERE = "0.0.0.0/0";
+
+/** A service's `allowFrom`: IPv4 networks the host firewall lets reach its public ports; default anywhere. */
+function readAllowFrom(p: Problems, path: string, value: unknown): string[] {
+  const list = readStringList(p, path, value, [ALLOW_ANYWHERE]);
+  if (value !== undefined && list.length === 0)
+    p.add(path, `is empty: nobody could reach the service. Fix: list the networks its clients are in (a.b.c.d/n), or remove the setting for anywhere (${ALLOW_ANYWHERE}).`);
+  list.forEach((cidr, i) => {
+    if (!isIPv4Cidr(cidr)) p.add(`${path}[${i}]`, `${JSON.stringify(cidr)} is not an IPv4 network (a.b.c.d/n; one address is a.b.c.d/32; anywhere is ${ALLOW_ANYWHERE}).`);
+  });
+  return list;
+}
+
+function isIPv4Cidr(cidr: string): boolean {
+  try {
+    ipaddr.IPv4.parseCIDR(cidr);
+    return ipaddr.IPv4.isValidFourPartDecimal(cidr.split("/")[0]);
+  } catch {
+    return false;
+  }
+}
+
 function parseWeb(p: Problems, o: Obj, clusters: ClusterSettings[]): WebServiceSettings {
   const base = "services.web";
-  checkKeys(p, base, o, ["cluster", "instances", "basePort", "apacheImage", "nginxImage", "announceIntervalSeconds", "announceTtlSeconds", "placement", "workerProcesses"]);
+  checkKeys(p, base, o, ["cluster", "instances", "basePort", "apacheImage", "nginxImage", "announceIntervalSeconds", "announceTtlSeconds", "placement", "workerProcesses", "allowFrom"]);
   const cluster = readCluster(p, `${base}.cluster`, o.cluster, clusters);
   const instances = readInt(p, `${base}.instances`, o.instances, 3);
   if (instances < 1 || instances > 200) p.add(`${base}.instances`, `${instances} is out of range (1-200).`);
@@ -127,12 +157,13 @@ function parseWeb(p: Problems, o: Obj, clusters: ClusterSettings[]): WebServiceS
     announceTtlSeconds: ttl,
     placement: readPlacement(p, `${base}.placement`, o.placement, ["role=web"], cluster),
     workerProcesses: workers,
+    allowFrom: readAllowFrom(p, `${base}.allowFrom`, o.allowFrom),
   };
 }
 
 function parseGalera(p: Problems, o: Obj, clusters: ClusterSettings[]): GaleraServiceSettings {
   const base = "services.galera";
-  checkKeys(p, base, o, ["cluster", "members", "image", "placement", "proxyPort", "database", "user", "sstMethod"]);
+  checkKeys(p, base, o, ["cluster", "members", "image", "placement", "proxyPort", "database", "user", "sstMethod", "allowFrom"]);
   const cluster = readCluster(p, `${base}.cluster`, o.cluster, clusters);
   const placement = readPlacement(p, `${base}.placement`, o.placement, ["role=db"], cluster);
   const eligible = nodesMatching(cluster, placement);
@@ -161,12 +192,13 @@ function parseGalera(p: Problems, o: Obj, clusters: ClusterSettings[]): GaleraSe
     database,
     user,
     sstMethod: readEnum(p, `${base}.sstMethod`, o.sstMethod, ["mariabackup", "rsync"] as const, "mariabackup"),
+    allowFrom: readAllowFrom(p, `${base}.allowFrom`, o.allowFrom),
   };
 }
 
 function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceSettings {
   const base = "services.ftp";
-  checkKeys(p, base, o, ["cluster", "image", "users", "listenPort", "passivePorts", "placement", "homeOwner"]);
+  checkKeys(p, base, o, ["cluster", "image", "users", "listenPort", "passivePorts", "placement", "homeOwner", "allowFrom"]);
   const cluster = readCluster(p, `${base}.cluster`, o.cluster, clusters);
   const image = readString(p, `${base}.image`, o.image, "");
   if (!image)
@@ -203,6 +235,7 @@ function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceS
     listenPort,
     passivePorts: { min, max },
     placement: readPlacement(p, `${base}.placement`, o.placement, ["role=web"], cluster),
+    allowFrom: readAllowFrom(p, `${base}.allowFrom`, o.allowFrom),
   };
 }
 

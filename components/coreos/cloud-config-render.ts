@@ -17,6 +17,7 @@ import { CloudConfigFile, EtcdBootstrap, EtcdPeer, NodeOs, OsProfile, OsProfileN
 import { ETCD_KEY_OWNER, ETCD_TLS, etcdctlEnvironment } from "../etcd/etcd-tls";
 import type { TlsMaterial } from "../pki/x509";
 import { NODE_HOST_KEY_PATH, renderSshdConfig } from "./sshd-config";
+import { FirewallRules, firewallCloudConfig } from "../firewall/firewall-render";
 
 export { ETCD_CLIENT_PORT, ETCD_PEER_PORT, fleetMetadataString } from "../os/coreos";
 
@@ -69,6 +70,8 @@ export interface CloudConfigInput {
   nfs: { server: string; export: string; mountPoint: string; options: string[] };
   install: { device: string; channel: string; baseUrl?: string };
   rebootStrategy: string;
+  /** The node's host firewall (components/firewall/), loaded at every boot before docker and etcd. Unset = none. */
+  firewall?: FirewallRules;
 }
 
 /** Flag file the installer creates on the install boot; etcd2 and fleet do not start while it exists. */
@@ -224,6 +227,7 @@ export function renderCloudConfig(input: CloudConfigInput): string {
   const profile = OS_PROFILES[os.profile];
   if (!profile) throw new Error(`unknown OS profile ${JSON.stringify(os.profile)}`);
   const node: ProfileNode = { hostname: input.hostname, ip, fleetMetadata: input.fleetMetadata, install: input.install, os, etcd: etcdBootstrap(input) };
+  const firewall = input.firewall ? firewallCloudConfig(input.firewall, profile.clusterUnitNames) : { files: [], units: [] };
   const doc = {
     hostname: input.hostname,
     ssh_authorized_keys: input.sshAuthorizedKeys,
@@ -235,6 +239,7 @@ export function renderCloudConfig(input: CloudConfigInput): string {
         { name: INSTALLER_UNIT, command: "start", content: installerUnit(profile, node) },
         { name: "10-static.network", content: staticNetworkUnit(input) },
         { name: "sshd.socket", command: "restart", "drop-ins": [sshdConnections] },
+        ...firewall.units,
         ...profile.clusterUnits(node, skipOnInstallBoot),
         { name: "rpc-statd.service", command: "start", enable: true },
         { name: mountUnit, command: "start", enable: true, content: nfsMountUnit(input.nfs) },
@@ -263,6 +268,7 @@ export function renderCloudConfig(input: CloudConfigInput): string {
       ...tlsFiles(input.hostname, input.tls),
       ...profile.files(node),
       ...(input.sshHostKey ? sshHostKeyFiles(input.sshHostKey, input.sshUser ?? "core") : []),
+      ...firewall.files,
     ],
   };
   return "#cloud-config\n" + yaml.dump(doc, { sortKeys: byNameFirst, lineWidth: -1, noRefs: true, quotingType: '"' });

@@ -2,14 +2,19 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { WebServiceSettings } from "../config/services-settings";
 import { FleetUnit } from "../fleet/fleet-unit";
-import { NodeFile } from "../node/node-file";
+import { ClusterSettings } from "../config/settings";
+import { NodeFiles } from "../node/node-files";
 import { renderWebBundle } from "./bundles";
 import { apacheUnitName } from "./web-render";
 
 export interface WebClusterArgs {
   settings: WebServiceSettings;
-  /** SSH connection to the node that runs fleetctl and writes the share's files. */
+  /** SSH connection to the node that runs fleetctl. */
   fleetConnection: command.types.input.remote.ConnectionArgs;
+  /** The web cluster: every node gets the tier's files (any may run an apache and its announce sidecar, or the proxy). */
+  cluster: ClusterSettings;
+  /** SSH connection to each node of the cluster, by node name. */
+  nodeConnections: Record<string, command.types.input.remote.ConnectionArgs>;
   /** Customer data on the share, which no file may touch (e.g. /mnt/nfs/www). */
   protectedDirs: string[];
 }
@@ -17,9 +22,11 @@ export interface WebClusterArgs {
 /**
  * The web tier (thesis §10.5.1, fixed): N apache instances on their own host ports, an
  * announce sidecar per instance (MachineOf it) publishing ip:port in etcd with a TTL, the
- * nginx proxy on port 80 (the only exposed port) with its config on the share, and an
- * upstream renderer MachineOf the proxy that rewrites the upstream file atomically and
- * reloads nginx locally. Files are written before the units that read them, and the
+ * nginx proxy on port 80 (the only exposed port), and an upstream renderer MachineOf the
+ * proxy that rewrites the upstream file atomically and reloads nginx locally. The nginx
+ * config and the scripts root runs are node-local (`/etc/xen-coreos/web/`, one NodeFiles
+ * per node: fleet may start the proxy or an announce sidecar on any of them), written
+ * before the units that read them; only the customer sites (`www/`) are on the share. The
  * apache instances are replaced one at a time (a rolling image change).
  */
 export class WebCluster extends pulumi.ComponentResource {
@@ -31,16 +38,12 @@ export class WebCluster extends pulumi.ComponentResource {
   constructor(name: string, args: WebClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("xencoreos:services:WebCluster", name, {}, opts);
     const bundle = renderWebBundle(args.settings);
-    const files = bundle.files.map(
-      (file) =>
-        new NodeFile(`${name}-file-${file.path.split("/").pop()}`, {
-          connection: args.fleetConnection,
-          path: file.path,
-          content: file.content,
-          mode: file.mode,
-          protectedDirs: args.protectedDirs,
-        }, { parent: this }),
-    );
+    const specs = bundle.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));
+    const files = args.cluster.nodes.map((node) => {
+      const connection = args.nodeConnections[node.name];
+      if (!connection) throw new pulumi.ResourceError(`WebCluster: no SSH connection for node ${node.name}`, this);
+      return new NodeFiles(`${name}-files-${node.name}`, { connection, files: specs, protectedDirs: args.protectedDirs }, { parent: this });
+    });
     this.units = {};
     // Each apache instance waits for the one before it. A change of image or mount then
     // replaces them one at a time (destroy, submit, active, next): the proxy always has

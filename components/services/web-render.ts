@@ -6,7 +6,8 @@
  *   `foo@N.service` units all come from one `foo@.service` template.
  * - one announce sidecar per apache (`MachineOf` it) keeps `<etcdPrefix>/<instance>` =
  *   `IP:port` alive in etcd with a TTL while the backend answers, and removes it on stop.
- * - the nginx proxy publishes port 80 only; its config comes from the share; the upstream
+ * - the nginx proxy publishes port 80 only; its config and the scripts root runs are
+ *   node-local files under /etc/xen-coreos/web/ (only `www/` stays on the share); the upstream
  *   block is a node-local file rendered from etcd by a sidecar `MachineOf` the proxy, which
  *   validates with `nginx -t` inside the proxy container and reloads nginx locally.
  *   No shared file edited with sed, no SSH, no hard-coded address.
@@ -42,13 +43,15 @@ export const WEB_DEFAULTS = {
   proxyContainer: "nginx",
   proxyUnit: "nginx.service",
   upstreamUnit: "nginx-upstreams.service",
+  /** Customer sites: the only part of the web tier on the share (apache mounts it read-only). */
   wwwDir: "/mnt/nfs/www",
-  nginxDir: "/mnt/nfs/nginx",
-  scriptDir: "/mnt/nfs/services/scripts",
+  /** Node-local, root-owned (written by the program over SSH, NodeFiles): never on the share, which every NFS client can write. */
+  nginxDir: "/etc/xen-coreos/web/nginx",
+  scriptDir: "/etc/xen-coreos/web/scripts",
   /** Node-local directory of the rendered upstream file (tmpfs; re-rendered at proxy start). */
   upstreamDir: "/run/xen-coreos/web/upstreams",
   upstreamFileName: "web.conf",
-  /** Where the proxy container sees the share's nginx directory and the upstream directory. */
+  /** Where the proxy container sees the node's nginx directory and the upstream directory. */
   containerConfDir: "/etc/nginx/xen-coreos",
   containerUpstreamDir: "/etc/nginx/upstreams",
   upstreamName: "web_backends",
@@ -149,7 +152,7 @@ export interface AnnounceUnitArgs {
   ttl?: number;
   /** etcd directory of the upstreams. Defaults to `/xen-coreos/web/upstreams`. */
   etcdPrefix?: string;
-  /** Where the scripts are on the share. Defaults to `/mnt/nfs/services/scripts`. */
+  /** Where the scripts are on the node. Defaults to `/etc/xen-coreos/web/scripts`. */
   scriptDir?: string;
   /** Path asked to decide that the backend answers. Defaults to `/`. */
   checkPath?: string;
@@ -177,7 +180,6 @@ export function renderAnnounceUnit(args: AnnounceUnitArgs): RenderedUnit {
       ["Description", `Announce apache instance ${args.index} to the web proxy through etcd`],
       ["BindsTo", target],
       ["After", target],
-      ["RequiresMountsFor", script],
     ],
     service: [
       ["EnvironmentFile", "/etc/environment"],
@@ -510,7 +512,7 @@ function intIn(value: number, lo: number, hi: number, what: string): number {
   return value;
 }
 
-/** The main nginx.conf of the proxy (on the share, `<nginxDir>/nginx.conf`). */
+/** The main nginx.conf of the proxy (node-local, `<nginxDir>/nginx.conf`). */
 export function renderNginxConf(args: NginxConfArgs): string {
   const workers = args.workerProcesses === "auto" ? "auto" : String(intIn(args.workerProcesses, 1, 256, "workerProcesses"));
   const connections = intIn(args.workerConnections, 16, 65535, "workerConnections");
@@ -520,7 +522,7 @@ export function renderNginxConf(args: NginxConfArgs): string {
   const upstreamFile = p(args.upstreamFile, `${WEB_DEFAULTS.containerUpstreamDir}/${WEB_DEFAULTS.upstreamFileName}`, "upstreamFile");
   const confDir = p(args.serverConfDir, `${WEB_DEFAULTS.containerConfDir}/conf.d`, "serverConfDir");
   return [
-    "# nginx.conf of the xen-coreos web proxy. Rendered by xen-coreos; do not edit on the share.",
+    "# nginx.conf of the xen-coreos web proxy. Rendered by xen-coreos; do not edit on the node.",
     `user ${user};`,
     `worker_processes ${workers};`,
     "# The container's main process: stay in the foreground.",
@@ -547,7 +549,7 @@ export function renderNginxConf(args: NginxConfArgs): string {
     "",
     "    # The upstream block: rendered on this node from etcd by web-upstreams.sh.",
     `    include ${upstreamFile};`,
-    "    # Server blocks, from the share.",
+    "    # Server blocks, written with this file by xen-coreos.",
     `    include ${confDir}/*.conf;`,
     "}",
     "",
@@ -572,7 +574,7 @@ export interface ProxyServerConfArgs {
   clientMaxBodySize?: string;
 }
 
-/** The proxy server block (on the share, `<nginxDir>/conf.d/proxy.conf`). */
+/** The proxy server block (node-local, `<nginxDir>/conf.d/proxy.conf`). */
 export function renderProxyServerConf(args: ProxyServerConfArgs = {}): string {
   const listen = port(args.listenPort ?? 80, "listenPort");
   const serverName = args.serverName ?? "_";
@@ -582,7 +584,7 @@ export function renderProxyServerConf(args: ProxyServerConfArgs = {}): string {
   if (!/^[0-9]+[kmg]?$/.test(body)) throw new Error(`clientMaxBodySize ${JSON.stringify(body)} must look like 64m`);
   const t = (v: number | undefined, d: number, what: string) => intIn(v ?? d, 1, 3600, what);
   return [
-    "# Web proxy server block. Rendered by xen-coreos; do not edit on the share.",
+    "# Web proxy server block. Rendered by xen-coreos; do not edit on the node.",
     "server {",
     `    listen ${listen} default_server;`,
     `    server_name ${serverName};`,
@@ -621,7 +623,7 @@ export function renderProxyServerConf(args: ProxyServerConfArgs = {}): string {
 
 export interface ProxyUnitArgs {
   image?: string;
-  /** Share directory with nginx.conf and conf.d/. Defaults to `/mnt/nfs/nginx`. */
+  /** Node-local directory with nginx.conf and conf.d/. Defaults to `/etc/xen-coreos/web/nginx`. */
   nginxDir?: string;
   /** Node-local upstream directory. Defaults to `/run/xen-coreos/web/upstreams`. */
   upstreamDir?: string;
@@ -634,7 +636,7 @@ export interface ProxyUnitArgs {
   machineMetadata?: string[];
 }
 
-/** The nginx proxy unit: port 80 only, config from the share, upstream dir from this node. */
+/** The nginx proxy unit: port 80 only, config and upstream dir from this node. */
 export function renderProxyUnit(args: ProxyUnitArgs = {}): RenderedUnit {
   const nginxDir = absPath(args.nginxDir ?? WEB_DEFAULTS.nginxDir, "nginxDir");
   const upstreamDir = absPath(args.upstreamDir ?? WEB_DEFAULTS.upstreamDir, "upstreamDir");
@@ -647,7 +649,6 @@ export function renderProxyUnit(args: ProxyUnitArgs = {}): RenderedUnit {
       ["Description", `nginx reverse proxy of the web tier (host port ${publish})`],
       ["After", "docker.service"],
       ["Requires", "docker.service"],
-      ["RequiresMountsFor", nginxDir],
     ],
     service: [
       ["EnvironmentFile", "/etc/environment"],
@@ -681,7 +682,6 @@ export function renderUpstreamUnit(args: { scriptDir?: string } = {}): RenderedU
       ["Description", "Render the web proxy's upstreams from etcd and reload nginx on this node"],
       ["BindsTo", WEB_DEFAULTS.proxyUnit],
       ["After", WEB_DEFAULTS.proxyUnit],
-      ["RequiresMountsFor", script],
     ],
     service: [
       ["EnvironmentFile", "-/etc/environment"],
@@ -709,7 +709,7 @@ export interface WebTierArgs {
   proxy?: ProxyServerConfArgs;
 }
 
-/** Every unit and share file of the web tier. */
+/** Every unit of the web tier and the node-local files its units read or run. */
 export function renderWebTier(args: WebTierArgs): ServiceBundle {
   if (!Number.isInteger(args.instances) || args.instances < 1) throw new Error(`instances ${args.instances} must be an integer >= 1`);
   apachePort(args.basePort, args.instances);

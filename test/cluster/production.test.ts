@@ -52,7 +52,11 @@ describe("the production program", () => {
     expect(recorder.named("web-web1-vm").inputs.connection.privateKey).toBe("XEN-KEY");
     const exportCmd = recorder.named("share-export");
     expect(exportCmd.inputs.connection).toMatchObject({ host: "10.60.0.200", user: "root", privateKey: "NAS-KEY" });
-    expect(exportCmd.inputs.create).toContain(`export_line='/srv/nfs/hosting 10.60.0.0/24(rw,sync,no_subtree_check) # xen-coreos:${hexFor("deployment")}'`);
+    // Exported to the ten nodes alone (web and db clusters), root squashed; never to the whole network.
+    const line = /export_line='(.*)'/.exec(exportCmd.inputs.create)![1];
+    const clusters = stackRawSettings("production").clusters as Array<{ nodes: Array<{ ip: string }> }>;
+    const nodes = clusters.flatMap((c) => c.nodes.map((n) => n.ip));
+    expect(line).toBe(`/srv/nfs/hosting ${nodes.map((ip) => `${ip}(rw,sync,no_subtree_check,root_squash)`).join(" ")} # xen-coreos:${hexFor("deployment")}`);
     expect(exportCmd.inputs.create).toContain("legacy_marker=xen-coreos:production\n");
     expect(exportCmd.inputs.delete).not.toMatch(/\brm\b/);
   });

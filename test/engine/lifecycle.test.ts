@@ -218,9 +218,10 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
     }
     note(`2 fleet units active: ${wanted.length} (${wanted.join(" ")})`);
 
-    // The program's files are on the share (in the sshd's namespace), the FTP homes too.
+    // The share (in the sshd's namespace) holds the FTP files and homes; the web tier's config is node-local, never there.
     const share = sshd!.inNamespace(["find", "/mnt/nfs", "-type", "f"]).split("\n").filter(Boolean).sort();
-    expect(share).toEqual(expect.arrayContaining(["/mnt/nfs/nginx/nginx.conf", "/mnt/nfs/services/ftp/conf/users.passwd"]));
+    expect(share).toEqual(expect.arrayContaining(["/mnt/nfs/services/ftp/conf/users.passwd"]));
+    expect(share.filter((f) => f.startsWith("/mnt/nfs/nginx/") || f.startsWith("/mnt/nfs/services/scripts/web-"))).toEqual([]);
     // A customer's site, written by the customer (over SSH on a node), not by the program.
     sshd!.ssh("root", "test -d /mnt/nfs/www/customer1 && echo 'customer site' > /mnt/nfs/www/customer1/index.html");
 

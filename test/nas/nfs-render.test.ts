@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SHARED_TREE, renderNfsExportScript, renderNfsUnexportScript } from "../../components/nas/nfs-render";
+import { DEFAULT_EXPORT_OPTIONS, SHARED_TREE, renderNfsExportScript, renderNfsUnexportScript } from "../../components/nas/nfs-render";
 import { expectGolden } from "../golden";
 import { describeWith, shellcheck } from "../support/prereq";
 
@@ -26,7 +26,7 @@ beforeEach(() => {
   fs.mkdirSync(path.join(dir, "bin"));
   fs.writeFileSync(path.join(dir, "bin", "exportfs"), `#!/bin/sh\necho "exportfs $*" >>"${dir}/exportfs.log"\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(dir, "exports"), "/srv/other 192.168.1.0/24(ro) # someone else's\n");
-  spec = { deploymentId: "0123456789abcdef", exportPath: path.join(dir, "share"), clients: "10.50.0.0/24", exportOptions: ["rw", "sync", "no_subtree_check"], exportsFile: path.join(dir, "exports") };
+  spec = { deploymentId: "0123456789abcdef", exportPath: path.join(dir, "share"), clients: ["10.50.0.101", "10.50.0.102", "10.50.0.103"], exportOptions: ["rw", "sync", "no_subtree_check", "root_squash"], exportsFile: path.join(dir, "exports") };
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -39,9 +39,10 @@ describe("managed NFS export", () => {
     expectGolden("nas/unexport.sh", renderNfsUnexportScript(fixed));
   });
 
-  it("adds one line for the cluster network, creates the shared tree, re-exports", () => {
+  it("adds one line with one entry per node (root squashed), creates the shared tree, re-exports", () => {
     expect(run(renderNfsExportScript(spec)).status).toBe(0);
-    expect(exportsText()).toBe(`/srv/other 192.168.1.0/24(ro) # someone else's\n${spec.exportPath} 10.50.0.0/24(rw,sync,no_subtree_check) # xen-coreos:0123456789abcdef\n`);
+    const opts = "(rw,sync,no_subtree_check,root_squash)";
+    expect(exportsText()).toBe(`/srv/other 192.168.1.0/24(ro) # someone else's\n${spec.exportPath} 10.50.0.101${opts} 10.50.0.102${opts} 10.50.0.103${opts} # xen-coreos:0123456789abcdef\n`);
     expect(fs.readFileSync(path.join(spec.exportPath, ".xen-coreos-deployment"), "utf8")).toBe("0123456789abcdef\n");
     for (const sub of SHARED_TREE) expect(fs.statSync(path.join(spec.exportPath, sub)).isDirectory()).toBe(true);
     expect(fs.readFileSync(path.join(dir, "exportfs.log"), "utf8")).toBe("exportfs -ra\n");
@@ -49,9 +50,9 @@ describe("managed NFS export", () => {
 
   it("re-running rewrites its own line instead of adding another", () => {
     run(renderNfsExportScript(spec));
-    run(renderNfsExportScript({ ...spec, exportOptions: ["rw", "async"] }));
+    run(renderNfsExportScript({ ...spec, clients: ["10.50.0.101"], exportOptions: ["rw", "async", "root_squash"] }));
     expect(exportsText().match(/xen-coreos:0123456789abcdef/g)).toHaveLength(1);
-    expect(exportsText()).toContain("10.50.0.0/24(rw,async) # xen-coreos:0123456789abcdef");
+    expect(exportsText()).toContain(" 10.50.0.101(rw,async,root_squash) # xen-coreos:0123456789abcdef");
   });
 
   it("another deployment's line whose marker merely ends like ours is left alone", () => {
@@ -63,7 +64,8 @@ describe("managed NFS export", () => {
 
   it("a second deployment (same stack name, other project or backend) on the same export is refused and writes nothing", () => {
     expect(run(renderNfsExportScript({ ...spec, legacyMarker: "xen-coreos:lab" })).status).toBe(0);
-    fs.writeFileSync(path.join(spec.exportPath, "nginx", "conf.d", "site.conf"), "first deployment's file\n");
+    fs.mkdirSync(path.join(spec.exportPath, "www", "customer1"));
+    fs.writeFileSync(path.join(spec.exportPath, "www", "customer1", "index.html"), "first deployment's file\n");
     const before = exportsText();
     const other = run(renderNfsExportScript({ ...spec, deploymentId: "fedcba9876543210", legacyMarker: "xen-coreos:lab" }));
     expect(other.status).toBe(1);
@@ -73,13 +75,25 @@ describe("managed NFS export", () => {
     expect(run(renderNfsUnexportScript({ ...spec, deploymentId: "fedcba9876543210" })).status).toBe(0);
     expect(exportsText()).toBe(before);
     expect(fs.readFileSync(path.join(spec.exportPath, ".xen-coreos-deployment"), "utf8")).toBe("0123456789abcdef\n");
-    expect(fs.readFileSync(path.join(spec.exportPath, "nginx", "conf.d", "site.conf"), "utf8")).toBe("first deployment's file\n");
+    expect(fs.readFileSync(path.join(spec.exportPath, "www", "customer1", "index.html"), "utf8")).toBe("first deployment's file\n");
   });
 
   it("an export an older version managed (marker xen-coreos:<stack>, no owner yet) is taken over once", () => {
     fs.appendFileSync(path.join(dir, "exports"), `${spec.exportPath} 10.50.0.0/24(rw) # xen-coreos:lab\n`);
     expect(run(renderNfsExportScript({ ...spec, legacyMarker: "xen-coreos:lab" })).status).toBe(0);
-    expect(exportsText()).toBe(`/srv/other 192.168.1.0/24(ro) # someone else's\n${spec.exportPath} 10.50.0.0/24(rw,sync,no_subtree_check) # xen-coreos:0123456789abcdef\n`);
+    expect(exportsText()).toContain(`${spec.exportPath} 10.50.0.101(rw,sync,no_subtree_check,root_squash) `);
+    expect(exportsText()).not.toContain("xen-coreos:lab");
+  });
+
+  it("refuses root on the share (no_root_squash, or root_squash left out) and clients beyond addresses and networks", () => {
+    expect(() => renderNfsExportScript({ ...spec, exportOptions: ["rw", "no_root_squash"] })).toThrow(/no_root_squash .*refused/);
+    expect(() => renderNfsExportScript({ ...spec, exportOptions: ["rw", "root_squash", "no_root_squash"] })).toThrow(/no_root_squash/);
+    expect(() => renderNfsExportScript({ ...spec, exportOptions: ["rw", "sync"] })).toThrow(/must include root_squash/);
+    expect(() => renderNfsExportScript({ ...spec, clients: ["*"] })).toThrow(/wildcards and host names are refused/);
+    expect(() => renderNfsExportScript({ ...spec, clients: ["nas-clients.example"] })).toThrow(/wildcards and host names are refused/);
+    expect(() => renderNfsExportScript({ ...spec, clients: [] })).toThrow(/at least one client/);
+    expect(DEFAULT_EXPORT_OPTIONS).toContain("root_squash");
+    expect(SHARED_TREE).toEqual(["www"]);
   });
 
   it("after a teardown the export is free for the next deployment", () => {

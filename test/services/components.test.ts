@@ -87,10 +87,24 @@ describe("services of the lab stack", () => {
     expect(homes.inputs.delete).toBeUndefined();
   });
 
-  it("writes the share's config files through the fleet node, before the units", () => {
-    const conf = lab.recorder.named("web-file-nginx.conf-file");
-    expect(conf.inputs.create).toContain("path=/mnt/nfs/nginx/nginx.conf");
-    expect(conf.inputs.connection).toMatchObject({ host: "10.50.0.101", user: "core", proxy: { host: "192.168.2.105", user: "root" } });
+  it("writes the web tier's config and scripts to every node of its cluster, node-local, one command per node; nothing on the share", () => {
+    const nodes = [["coreos1", "10.50.0.101"], ["coreos2", "10.50.0.102"], ["coreos3", "10.50.0.103"]];
+    for (const [name, ip] of nodes) {
+      const files = lab.recorder.named(`web-files-${name}-files`);
+      expect(files.inputs.connection).toMatchObject({ host: ip, user: "core", proxy: { host: "192.168.2.105", user: "root" } });
+      // The standard input lists each file with its mode and sha256 (node-files-render.ts).
+      const listed = [...String(files.inputs.stdin).matchAll(/^==> \d{4} [0-9a-f]{64} (\S+)$/gm)].map((m) => m[1]).sort();
+      expect(listed).toEqual([
+        "/etc/xen-coreos/web/nginx/conf.d/proxy.conf",
+        "/etc/xen-coreos/web/nginx/nginx.conf",
+        "/etc/xen-coreos/web/scripts/web-announce.sh",
+        "/etc/xen-coreos/web/scripts/web-upstreams.sh",
+      ]);
+    }
+    for (const unit of ["nginx.service", "nginx-upstreams.service", "apache-announce-1.service"]) {
+      expect(lab.unitText(unit)).not.toMatch(/\/mnt\/nfs\/(nginx|services)/);
+    }
+    expect(lab.unitText("nginx.service")).toContain("/etc/xen-coreos/web/nginx:/etc/nginx/xen-coreos:ro");
   });
 
   it("exports the database endpoint", () => {

@@ -79,7 +79,7 @@ describe("web tier: fixes of the thesis", () => {
     expect(u.xFleet).toEqual({ machineOf: "nginx.service" });
   });
 
-  it("renders a whole tier: N apaches, N sidecars, proxy, renderer, share files", () => {
+  it("renders a whole tier: N apaches, N sidecars, proxy, renderer, node-local files (only www on the share)", () => {
     const b = renderWebTier({ instances: 2, basePort: 8080 });
     expect(b.units.map((u) => u.name)).toEqual([
       "apache-1.service",
@@ -90,11 +90,16 @@ describe("web tier: fixes of the thesis", () => {
       "nginx-upstreams.service",
     ]);
     expect(b.files.map((f) => `${f.path} ${f.mode.toString(8)}`)).toEqual([
-      "/mnt/nfs/nginx/nginx.conf 644",
-      "/mnt/nfs/nginx/conf.d/proxy.conf 644",
-      "/mnt/nfs/services/scripts/web-announce.sh 755",
-      "/mnt/nfs/services/scripts/web-upstreams.sh 755",
+      "/etc/xen-coreos/web/nginx/nginx.conf 644",
+      "/etc/xen-coreos/web/nginx/conf.d/proxy.conf 644",
+      "/etc/xen-coreos/web/scripts/web-announce.sh 755",
+      "/etc/xen-coreos/web/scripts/web-upstreams.sh 755",
     ]);
+    // Whatever root runs or reads is off the share; the units touch the share only for www, read-only.
+    for (const u of b.units) {
+      for (const m of u.text.matchAll(/\/mnt\/nfs\/\S*/g)) expect(m[0]).toMatch(/^\/mnt\/nfs\/www(:|$)/);
+    }
+    expect(b.units.find((u) => u.name === "apache-1.service")!.text).toContain("/mnt/nfs/www:/usr/local/apache2/htdocs:ro");
   });
 });
 

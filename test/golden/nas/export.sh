@@ -1,11 +1,11 @@
-# xen-coreos: NFS export /nfs/NFS for 10.50.0.0/24
+# xen-coreos: NFS export /nfs/NFS for 10.50.0.101 10.50.0.102 10.50.0.103
 marker=xen-coreos:0123456789abcdef
 deployment=0123456789abcdef
 legacy_marker=''
 export_path=/nfs/NFS
-export_line='/nfs/NFS 10.50.0.0/24(rw,sync,no_subtree_check) # xen-coreos:0123456789abcdef'
+export_line='/nfs/NFS 10.50.0.101(rw,sync,no_subtree_check,root_squash) 10.50.0.102(rw,sync,no_subtree_check,root_squash) 10.50.0.103(rw,sync,no_subtree_check,root_squash) # xen-coreos:0123456789abcdef'
 exports_file=/etc/exports
-shared_tree='www nginx/conf.d services services/ftp/conf'
+shared_tree=www
 set -eu
 fail() { echo "xen-coreos: NFS export $export_path: $*" >&2; exit 1; }
 # Adds (or rewrites) this deployment's export line on a Linux NAS, claims the export for
