@@ -5,7 +5,7 @@
  */
 import { matchingMachines } from "../fleet/placement";
 import { ETCD_PORTS, FTP_USER_RE, GALERA_PORTS, GALERA_RESERVED_USERS, GALERA_SYSTEM_SCHEMAS, NODE_SSHD_PORT } from "./limits";
-import { Obj, Problems, checkKeys, isObj, readEnum, readInt, readObj, readString, readStringList } from "./readers";
+import { Obj, Problems, checkKeys, isObj, readBool, readEnum, readInt, readObj, readString, readStringList } from "./readers";
 import type { ClusterSettings } from "./settings";
 
 export interface WebServiceSettings {
@@ -55,6 +55,11 @@ export interface FtpServiceSettings {
    * as it with virtual_use_local_privs), e.g. the `ftp` user of the image.
    */
   homeOwner: string;
+  /**
+   * FTPS (explicit TLS) required for logins and data, with a certificate from the deployment
+   * PKI. Defaults to true; false sends passwords and files in plain text (a closed lab only).
+   */
+  tls: boolean;
 }
 
 export interface ServiceSettings {
@@ -166,7 +171,7 @@ function parseGalera(p: Problems, o: Obj, clusters: ClusterSettings[]): GaleraSe
 
 function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceSettings {
   const base = "services.ftp";
-  checkKeys(p, base, o, ["cluster", "image", "users", "listenPort", "passivePorts", "placement", "homeOwner"]);
+  checkKeys(p, base, o, ["cluster", "image", "users", "listenPort", "passivePorts", "placement", "homeOwner", "tls"]);
   const cluster = readCluster(p, `${base}.cluster`, o.cluster, clusters);
   const image = readString(p, `${base}.image`, o.image, "");
   if (!image)
@@ -203,6 +208,7 @@ function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceS
     listenPort,
     passivePorts: { min, max },
     placement: readPlacement(p, `${base}.placement`, o.placement, ["role=web"], cluster),
+    tls: readBool(p, `${base}.tls`, o.tls, true),
   };
 }
 
