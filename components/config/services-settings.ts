@@ -197,6 +197,11 @@ function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceS
     p.add(`${base}.homeOwner`, `${JSON.stringify(homeOwner)} must be numeric uid:gid (names differ between the node and the image).`);
   else if (homeOwner.split(":").some((id) => Number(id) === 0))
     p.add(`${base}.homeOwner`, `${JSON.stringify(homeOwner)} has uid or gid 0: every customer's home would belong to root (or its group), and FTP users would write as it. Fix: the image's unprivileged ftp account: docker run --rm <image> id ftp, then e.g. homeOwner: "101:101".`);
+  // FTPS by default; false is a lab's choice and must be said plainly.
+  const tlsKnown = o.tls === undefined || typeof o.tls === "boolean" || o.tls === "true" || o.tls === "false";
+  if (!tlsKnown)
+    p.add(`${base}.tls`, `${JSON.stringify(o.tls)} must be true (FTPS required, the default) or false (plain-text FTP: passwords and files readable on the network; a closed lab only).`);
+  const tls = tlsKnown ? readBool(p, `${base}.tls`, o.tls, true) : true;
   const listenPort = readPort(p, `${base}.listenPort`, o.listenPort, 21);
   if (min <= max && listenPort >= min && listenPort <= max)
     p.add(`${base}.listenPort`, `${listenPort} lies inside the passive range ${min}-${max}. Fix: move listenPort (e.g. 21) or the range.`);
@@ -208,7 +213,7 @@ function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceS
     listenPort,
     passivePorts: { min, max },
     placement: readPlacement(p, `${base}.placement`, o.placement, ["role=web"], cluster),
-    tls: readBool(p, `${base}.tls`, o.tls, true),
+    tls,
   };
 }
 

@@ -196,7 +196,7 @@ export function renderUsersFile(users: FtpUser[], opts: { saltKey?: string } = {
 export function renderPamFile(args: { usersFile: string }): string {
   const file = absPath(args.usersFile, "usersFile");
   return [
-    "# PAM service of vsftpd's virtual users. Rendered by xen-coreos; do not edit on the share.",
+    "# PAM service of vsftpd's virtual users. Rendered by xen-coreos; written to each node, do not edit there.",
     `auth required pam_pwdfile.so pwdfile=${file}`,
     "account required pam_permit.so",
     "",
