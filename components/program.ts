@@ -19,7 +19,7 @@ import { FleetReady } from "./fleet/fleet-ready";
 import { FtpService } from "./services/ftp-service";
 import { GaleraCluster } from "./services/galera-cluster";
 import { WebCluster } from "./services/web-cluster";
-import { servicePlacementProblems } from "./services/bundles";
+import { ftpNodes, servicePlacementProblems } from "./services/bundles";
 
 /** Builds the platform. `opts` lets a caller (a test) parent everything under one resource. */
 export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
@@ -152,7 +152,11 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
   const ftpService = ftp
     ? (() => {
         const f = fleetFor(ftp.cluster);
-        return new FtpService("ftp", { settings: ftp, fleetConnection: f.connection, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
+        const nodes = ftpNodes(ftp, f.cluster);
+        // One certificate for every node vsftpd may run on: clients verify it by the node's address.
+        const certificate = ftp.tls ? pki.certificate("ftp", { commonName: "ftp", ipAddresses: nodes.map((n) => n.address), usages: ["server"] }) : undefined;
+        const connections = nodes.map((n) => ({ name: n.name, connection: nodeConnection(f.cluster.nodes.find((c) => c.name === n.name)!) }));
+        return new FtpService("ftp", { settings: ftp, fleetConnection: f.connection, nodes: connections, certificate, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
       })()
     : undefined;
 

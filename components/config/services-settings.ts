@@ -6,7 +6,7 @@
 import * as ipaddr from "ipaddr.js";
 import { matchingMachines } from "../fleet/placement";
 import { ETCD_PORTS, FTP_USER_RE, GALERA_PORTS, GALERA_RESERVED_USERS, GALERA_SYSTEM_SCHEMAS, NODE_SSHD_PORT } from "./limits";
-import { Obj, Problems, checkKeys, isObj, readEnum, readInt, readObj, readString, readStringList } from "./readers";
+import { Obj, Problems, checkKeys, isObj, readBool, readEnum, readInt, readObj, readString, readStringList } from "./readers";
 import type { ClusterSettings } from "./settings";
 
 export interface WebServiceSettings {
@@ -62,6 +62,11 @@ export interface FtpServiceSettings {
   homeOwner: string;
   /** Networks (CIDRs) the host firewall lets reach listenPort and the passive ports. Defaults to ["0.0.0.0/0"] (anywhere). */
   allowFrom: string[];
+  /**
+   * FTPS (explicit TLS) required for logins and data, with a certificate from the deployment
+   * PKI. Defaults to true; false sends passwords and files in plain text (a closed lab only).
+   */
+  tls: boolean;
 }
 
 export interface ServiceSettings {
@@ -198,7 +203,7 @@ function parseGalera(p: Problems, o: Obj, clusters: ClusterSettings[]): GaleraSe
 
 function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceSettings {
   const base = "services.ftp";
-  checkKeys(p, base, o, ["cluster", "image", "users", "listenPort", "passivePorts", "placement", "homeOwner", "allowFrom"]);
+  checkKeys(p, base, o, ["cluster", "image", "users", "listenPort", "passivePorts", "placement", "homeOwner", "allowFrom", "tls"]);
   const cluster = readCluster(p, `${base}.cluster`, o.cluster, clusters);
   const image = readString(p, `${base}.image`, o.image, "");
   if (!image)
@@ -224,6 +229,11 @@ function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceS
     p.add(`${base}.homeOwner`, `${JSON.stringify(homeOwner)} must be numeric uid:gid (names differ between the node and the image).`);
   else if (homeOwner.split(":").some((id) => Number(id) === 0))
     p.add(`${base}.homeOwner`, `${JSON.stringify(homeOwner)} has uid or gid 0: every customer's home would belong to root (or its group), and FTP users would write as it. Fix: the image's unprivileged ftp account: docker run --rm <image> id ftp, then e.g. homeOwner: "101:101".`);
+  // FTPS by default; false is a lab's choice and must be said plainly.
+  const tlsKnown = o.tls === undefined || typeof o.tls === "boolean" || o.tls === "true" || o.tls === "false";
+  if (!tlsKnown)
+    p.add(`${base}.tls`, `${JSON.stringify(o.tls)} must be true (FTPS required, the default) or false (plain-text FTP: passwords and files readable on the network; a closed lab only).`);
+  const tls = tlsKnown ? readBool(p, `${base}.tls`, o.tls, true) : true;
   const listenPort = readPort(p, `${base}.listenPort`, o.listenPort, 21);
   if (min <= max && listenPort >= min && listenPort <= max)
     p.add(`${base}.listenPort`, `${listenPort} lies inside the passive range ${min}-${max}. Fix: move listenPort (e.g. 21) or the range.`);
@@ -236,6 +246,7 @@ function parseFtp(p: Problems, o: Obj, clusters: ClusterSettings[]): FtpServiceS
     passivePorts: { min, max },
     placement: readPlacement(p, `${base}.placement`, o.placement, ["role=web"], cluster),
     allowFrom: readAllowFrom(p, `${base}.allowFrom`, o.allowFrom),
+    tls,
   };
 }
 

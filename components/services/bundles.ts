@@ -43,11 +43,20 @@ export function renderGaleraBundle(galera: GaleraServiceSettings, cluster: Clust
   });
 }
 
-export function renderFtpBundle(ftp: FtpServiceSettings, users: FtpUser[], saltKey?: string): ServiceBundle {
+/** The nodes the ftp unit may run on (fleet places it on any of them): each needs its files. */
+export function ftpNodes(ftp: FtpServiceSettings, cluster: ClusterSettings): Array<{ name: string; address: string }> {
+  const eligible = new Set(matchingMachines(ftp.placement, cluster.nodes.map((n) => ({ name: n.name, metadata: n.metadata }))).map((m) => m.name));
+  return cluster.nodes.filter((n) => eligible.has(n.name)).map((n) => ({ name: n.name, address: n.ip }));
+}
+
+/** `certificate`: the FTPS pair (with `ftp.tls`); without it the bundle has no certificate files. */
+export function renderFtpBundle(ftp: FtpServiceSettings, users: FtpUser[], saltKey?: string, certificate?: { certPem: string; keyPem: string }): ServiceBundle {
   return renderFtp({
     image: ftp.image,
     users,
     saltKey,
+    tls: ftp.tls,
+    certificate,
     listenPort: ftp.listenPort,
     pasvMinPort: ftp.passivePorts.min,
     pasvMaxPort: ftp.passivePorts.max,

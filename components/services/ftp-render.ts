@@ -1,5 +1,5 @@
 /**
- * FTP with virtual users (thesis §10.5.3, Annex 5), fixed:
+ * FTP with virtual users (thesis §10.5.3, Annex 5), fixed and secure by default (issue 12):
  * - the users file is rendered whole from the desired user list (the thesis's
  *   `htpasswd -c` recreated it on every new user, wiping the others) and no password is
  *   ever printed;
@@ -7,7 +7,15 @@
  *   derived from (name, password): re-rendering gives identical bytes, so a preview shows
  *   no change, and adding a user never changes another user's line;
  * - the passive port range is published explicitly and `pasv_address` is the node's
- *   address (or a fixed one), so passive mode works from outside the container.
+ *   address (or a fixed one), so passive mode works from outside the container;
+ * - FTPS (explicit TLS, `AUTH TLS`) is on unless `services.ftp.tls` is false: logins and every
+ *   data connection (the passive ones included) must use TLS 1.2 or later with AEAD ciphers;
+ * - each user is chrooted into a root-owned folder it cannot write (`/srv/ftp/<user>`, made by
+ *   the container runtime for the site's mount point), with its site `www/<user>` of the share
+ *   mounted at `/www` inside it: no `allow_writeable_chroot`;
+ * - vsftpd.conf, the PAM service, the users file (0600, root: vsftpd's PAM runs as root) and
+ *   the certificate are node-local files under `/etc/xen-coreos/ftp/`, never on the share
+ *   every NFS client can write.
  *
  * sha512-crypt is implemented here from the published algorithm (Drepper, "Unix crypt
  * using SHA-256 and SHA-512") on node:crypto: the `unixcrypt` package is ESM-only and
@@ -17,20 +25,37 @@
  * Pure: plain values in, strings out.
  */
 import { createHash, createHmac, pbkdf2Sync } from "crypto";
-import { RenderedFile, RenderedUnit, ServiceBundle, XFleet, renderUnitFile, unitName } from "../fleet/unit-file";
+import { Directive, RenderedFile, RenderedUnit, ServiceBundle, XFleet, renderUnitFile, unitName } from "../fleet/unit-file";
 import { absPath, dockerServiceDirectives, imageRef, port } from "./scripts/common";
 import { FTP_USER_RE } from "../config/limits";
 
 export const FTP_DEFAULTS = {
   container: "vsftpd",
+  /** The customers' sites on the share: user <name> uploads into `www/<name>`. */
   wwwDir: "/mnt/nfs/www",
-  /** Share directory holding vsftpd.conf, the PAM file and the users file. */
-  confDir: "/mnt/nfs/services/ftp/conf",
-  /** Where the container sees the customers' sites (users' homes are below it). */
-  containerWwwDir: "/srv/www",
+  /**
+   * Node-local, root-owned folder holding vsftpd.conf, the PAM file, the users file, the
+   * sites list and the certificate (written over SSH on every node the unit may run on).
+   */
+  confDir: "/etc/xen-coreos/ftp",
+  /**
+   * Inside the container: each user's chroot root `/srv/ftp/<user>` (root-owned, created by the
+   * container runtime for the mount point below it, so the user cannot write it) ...
+   */
+  containerChrootDir: "/srv/ftp",
+  /** ... holding the user's site (the share's `www/<user>`) as `/www`, the only folder it can write. */
+  siteFolder: "www",
   containerConfDir: "/etc/vsftpd",
   pamService: "vsftpd-virtual",
   usersFile: "users.passwd",
+  /** EnvironmentFile of the unit: `XC_FTP_SITES`, the `-v` option of every user's site. */
+  sitesEnvFile: "vsftpd.env",
+  sitesVariable: "XC_FTP_SITES",
+  /** OpenSSL configuration vsftpd's OpenSSL reads (`OPENSSL_CONF`): the TLS versions. */
+  opensslConf: "openssl.cnf",
+  /** Certificate and key, relative to the conf folder (the key 0600). */
+  certFile: "tls/cert.pem",
+  keyFile: "tls/key.pem",
   guestUsername: "ftp",
   listenPort: 21,
   pasvMinPort: 30000,
@@ -171,9 +196,53 @@ export function renderUsersFile(users: FtpUser[], opts: { saltKey?: string } = {
 export function renderPamFile(args: { usersFile: string }): string {
   const file = absPath(args.usersFile, "usersFile");
   return [
-    "# PAM service of vsftpd's virtual users. Rendered by xen-coreos; do not edit on the share.",
+    "# PAM service of vsftpd's virtual users. Rendered by xen-coreos; written to each node, do not edit there.",
     `auth required pam_pwdfile.so pwdfile=${file}`,
     "account required pam_permit.so",
+    "",
+  ].join("\n");
+}
+
+/**
+ * TLS 1.2 cipher suites allowed for FTPS: ECDHE/DHE key exchange with AES-GCM or ChaCha20-Poly1305
+ * (the certificate is RSA, from the deployment PKI). None of them exists before TLS 1.2, so with
+ * `ssl_tlsv1=NO` a TLS 1.0 or 1.1 client finds no common suite even where `openssl.cnf` (below)
+ * is not read: vsftpd 3.0.3 (Debian 11/12) has no `ssl_tlsv1_1` / `ssl_tlsv1_2` options (they came
+ * in 3.0.4, and an unknown option stops vsftpd).
+ */
+export const FTPS_CIPHERS = [
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+  "DHE-RSA-AES128-GCM-SHA256",
+  "DHE-RSA-AES256-GCM-SHA384",
+] as const;
+
+/**
+ * The OpenSSL configuration of the vsftpd container (`OPENSSL_CONF`): TLS 1.2 exactly. At least
+ * 1.2 is the policy; at most 1.2 because vsftpd 3.0.3 loses FTPS uploads over TLS 1.3 (a session
+ * ticket the uploading client never reads; the data connection ends early and vsftpd answers
+ * "426 Failure reading network stream"; InfrastructureServices/vsftpd issue 7, the same with
+ * proftpd, proftpd/proftpd issue 959), and vsftpd 3.0.3 has no option to turn TLS 1.3 off. The
+ * real-server test (lftp 4.9 with GnuTLS, vsftpd 3.0.3 with OpenSSL 3.0) lost uploads this way
+ * before the cap. OpenSSL 1.1.0 and later read `system_default`.
+ */
+export function renderOpensslConf(): string {
+  return [
+    "# OpenSSL settings of vsftpd (OPENSSL_CONF). Rendered by xen-coreos; written to each node, do not edit there.",
+    "openssl_conf = xen_coreos_ftps",
+    "",
+    "[xen_coreos_ftps]",
+    "ssl_conf = xen_coreos_ftps_ssl",
+    "",
+    "[xen_coreos_ftps_ssl]",
+    "system_default = xen_coreos_ftps_tls",
+    "",
+    "[xen_coreos_ftps_tls]",
+    "# TLS 1.2 only: nothing older; not 1.3, whose session tickets break vsftpd 3.0.3's uploads.",
+    "MinProtocol = TLSv1.2",
+    "MaxProtocol = TLSv1.2",
+    `CipherString = ${FTPS_CIPHERS.join(":")}`,
     "",
   ].join("\n");
 }
@@ -185,11 +254,19 @@ export interface VsftpdConfArgs {
   pasvMaxPort: number;
   /** Fixed passive address (e.g. the firewall's public IP). When absent the unit passes the node's address. */
   pasvAddress?: string;
-  /** FTPS: certificate and key paths inside the container. */
+  /**
+   * FTPS (explicit TLS): certificate and key paths inside the container. When given, logins and
+   * all data connections (passive ones included) require TLS 1.2+. When absent, FTP is plain text
+   * (a lab only: passwords cross the network readable).
+   */
   ftps?: { certFile: string; keyFile: string };
   /** Per-user config directory inside the container (`user_config_dir`). */
   userConfigDir?: string;
-  /** Home of each virtual user; `$USER` is the user name. Defaults to `/srv/www/$USER`. */
+  /**
+   * Chroot root of each virtual user; `$USER` is the user name. It must not be writable by the
+   * guest account (vsftpd refuses it; `allow_writeable_chroot` is never set). Defaults to
+   * `/srv/ftp/$USER`.
+   */
   localRoot?: string;
   /** Local account that owns the files written by virtual users. Defaults to `ftp`. */
   guestUsername?: string;
@@ -199,7 +276,7 @@ export interface VsftpdConfArgs {
   maxClients?: number;
 }
 
-/** `vsftpd.conf` for virtual users chrooted into their site directory. */
+/** `vsftpd.conf` for virtual users, each chrooted into a folder it cannot write that holds its site. */
 export function renderVsftpdConf(args: VsftpdConfArgs): string {
   const listen = port(args.listenPort ?? FTP_DEFAULTS.listenPort, "listenPort");
   const min = port(args.pasvMinPort, "pasvMinPort");
@@ -207,9 +284,9 @@ export function renderVsftpdConf(args: VsftpdConfArgs): string {
   if (min > max) throw new Error(`pasvMinPort ${min} is above pasvMaxPort ${max}`);
   if (max - min > 999) throw new Error(`passive range ${min}-${max} is wider than 1000 ports; every port is published by docker`);
   if (listen >= min && listen <= max) throw new Error(`listenPort ${listen} is inside the passive range ${min}-${max}`);
-  const localRoot = args.localRoot ?? `${FTP_DEFAULTS.containerWwwDir}/$USER`;
+  const localRoot = args.localRoot ?? `${FTP_DEFAULTS.containerChrootDir}/$USER`;
   if (!/^\/[A-Za-z0-9_./-]*\$USER[A-Za-z0-9_./-]*$/.test(localRoot)) {
-    throw new Error(`localRoot ${JSON.stringify(localRoot)} must be an absolute path containing $USER (e.g. /srv/www/$USER)`);
+    throw new Error(`localRoot ${JSON.stringify(localRoot)} must be an absolute path containing $USER (e.g. /srv/ftp/$USER)`);
   }
   const guest = args.guestUsername ?? FTP_DEFAULTS.guestUsername;
   if (!/^[a-z_][a-z0-9_-]*$/.test(guest)) throw new Error(`guestUsername ${JSON.stringify(guest)} is not a user name`);
@@ -218,7 +295,7 @@ export function renderVsftpdConf(args: VsftpdConfArgs): string {
   const maxClients = args.maxClients ?? 50;
   if (!Number.isInteger(maxClients) || maxClients < 1 || maxClients > 10000) throw new Error(`maxClients ${maxClients} must be 1..10000`);
   const lines = [
-    "# vsftpd with virtual users (pam_pwdfile). Rendered by xen-coreos; do not edit on the share.",
+    "# vsftpd with virtual users (pam_pwdfile). Rendered by xen-coreos; written to each node, do not edit there.",
     "# Standalone, in the foreground: the container's main process.",
     "listen=YES",
     "listen_ipv6=NO",
@@ -236,11 +313,12 @@ export function renderVsftpdConf(args: VsftpdConfArgs): string {
     "virtual_use_local_privs=YES",
     `pam_service_name=${pam}`,
     "",
-    "# Each user is locked into its own site directory.",
+    "# Each user is locked into its own chroot root, which belongs to root and which it cannot",
+    `# write; its site is the folder /${FTP_DEFAULTS.siteFolder} inside it (the share's www/<user>).`,
     "user_sub_token=$USER",
     `local_root=${localRoot}`,
     "chroot_local_user=YES",
-    "allow_writeable_chroot=YES",
+    "allow_writeable_chroot=NO",
     "hide_ids=YES",
     "secure_chroot_dir=/var/run/vsftpd/empty",
     "# The kernel may refuse the seccomp sandbox inside a container.",
@@ -262,7 +340,9 @@ export function renderVsftpdConf(args: VsftpdConfArgs): string {
   if (args.ftps) {
     lines.push(
       "",
-      "# FTPS: TLS required for logins and data.",
+      "# FTPS (explicit TLS, AUTH TLS): required for the login and for every data connection,",
+      "# the passive ones included. TLS 1.2 only (openssl.cnf beside this file): SSLv2, SSLv3",
+      "# and TLS 1.0 are off here too, and every suite allowed is AEAD, which TLS 1.1 lacks.",
       "ssl_enable=YES",
       `rsa_cert_file=${absPath(args.ftps.certFile, "ftps.certFile")}`,
       `rsa_private_key_file=${absPath(args.ftps.keyFile, "ftps.keyFile")}`,
@@ -271,28 +351,70 @@ export function renderVsftpdConf(args: VsftpdConfArgs): string {
       "force_local_data_ssl=YES",
       "ssl_sslv2=NO",
       "ssl_sslv3=NO",
-      "ssl_tlsv1=YES",
+      "ssl_tlsv1=NO",
+      `ssl_ciphers=${FTPS_CIPHERS.join(":")}`,
+      "# A data connection must resume the control connection's TLS session (proof it is the same client).",
+      "require_ssl_reuse=YES",
+      "# Clients authenticate with passwords, not certificates.",
+      "ssl_request_cert=NO",
     );
   } else {
-    lines.push("ssl_enable=NO");
+    lines.push("", "# services.ftp.tls is false: logins and data cross the network in plain text.", "ssl_enable=NO");
   }
   return lines.join("\n") + "\n";
+}
+
+/** The `-v` option of each user's site: the share's `www/<user>` at `/srv/ftp/<user>/www`. */
+export function siteVolumes(users: string[], wwwDir: string = FTP_DEFAULTS.wwwDir): string[] {
+  const www = absPath(wwwDir, "wwwDir");
+  const names = [...users].sort();
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (!FTP_USER_RE.test(name)) throw new Error(`ftp user name ${JSON.stringify(name)} is invalid: use 1-32 characters, a lowercase letter then [a-z0-9_-]`);
+    if (seen.has(name)) throw new Error(`ftp user "${name}" is listed twice; each user needs exactly one entry`);
+    seen.add(name);
+  }
+  return names.map((name) => `${www}/${name}:${FTP_DEFAULTS.containerChrootDir}/${name}/${FTP_DEFAULTS.siteFolder}`);
+}
+
+/**
+ * The unit's EnvironmentFile: `XC_FTP_SITES=-v <site>:<mount point> …`, one volume per user.
+ * It is a file and not the unit's ExecStart line because that line would outgrow what fleet's
+ * unit parser (go-systemd's `SYSTEMD_LINE_MAX`, 2048 bytes) and CoreOS's systemd read per line
+ * after some thirty users; an EnvironmentFile has no such limit.
+ */
+export function renderSitesEnv(users: string[], wwwDir?: string): string {
+  const words = siteVolumes(users, wwwDir).flatMap((v) => ["-v", v]);
+  return [
+    "# The FTP users' sites, one docker volume each (systemd splits $XC_FTP_SITES into words).",
+    "# Rendered by xen-coreos; written to each node, do not edit there.",
+    `${FTP_DEFAULTS.sitesVariable}=${words.join(" ")}`,
+    "",
+  ].join("\n");
 }
 
 export interface FtpUnitArgs {
   /** Image with vsftpd and libpam-pwdfile (no official image exists; build one). */
   image: string;
+  /** FTPS: the container gets `OPENSSL_CONF` (the conf folder's openssl.cnf). Defaults to true. */
+  tls?: boolean;
+  /** The virtual users: the sites list's digest is in the unit, so a changed list restarts vsftpd with the new volumes. */
+  users: string[];
   listenPort?: number;
   pasvMinPort?: number;
   pasvMaxPort?: number;
   /** When true, vsftpd.conf carries pasv_address and the unit does not override it. */
   fixedPasvAddress?: boolean;
   wwwDir?: string;
+  /** Node-local conf folder. Defaults to `/etc/xen-coreos/ftp`. */
   confDir?: string;
   machineMetadata?: string[];
 }
 
-/** `vsftpd.service`: publishes the control port and the passive range, no password anywhere. */
+/**
+ * `vsftpd.service`: publishes the control port and the passive range; mounts the node-local
+ * conf folder read-only and each user's site from the share; no password anywhere.
+ */
 export function renderFtpUnit(args: FtpUnitArgs): RenderedUnit {
   const listen = port(args.listenPort ?? FTP_DEFAULTS.listenPort, "listenPort");
   const min = port(args.pasvMinPort ?? FTP_DEFAULTS.pasvMinPort, "pasvMinPort");
@@ -301,6 +423,8 @@ export function renderFtpUnit(args: FtpUnitArgs): RenderedUnit {
   const www = absPath(args.wwwDir ?? FTP_DEFAULTS.wwwDir, "wwwDir");
   const conf = absPath(args.confDir ?? FTP_DEFAULTS.confDir, "confDir");
   const confInside = FTP_DEFAULTS.containerConfDir;
+  const tls = args.tls ?? true;
+  const sitesDigest = createHash("sha256").update(renderSitesEnv(args.users, www)).digest("hex");
   const xFleet: XFleet | undefined = args.machineMetadata?.length ? { machineMetadata: [...args.machineMetadata] } : undefined;
   const vsftpdArgs = ["vsftpd", `${confInside}/vsftpd.conf`];
   if (!args.fixedPasvAddress) vsftpdArgs.push("-opasv_address=${COREOS_PUBLIC_IPV4}");
@@ -309,20 +433,25 @@ export function renderFtpUnit(args: FtpUnitArgs): RenderedUnit {
       ["Description", `vsftpd with virtual users (port ${listen}, passive ${min}-${max})`],
       ["After", "docker.service"],
       ["Requires", "docker.service"],
-      ["RequiresMountsFor", `${www} ${conf}`],
+      ["RequiresMountsFor", www],
     ],
     service: [
       ["EnvironmentFile", "/etc/environment"],
+      ["EnvironmentFile", `${conf}/${FTP_DEFAULTS.sitesEnvFile}`],
+      // Changes with the users: the unit is replaced and vsftpd restarts with their volumes.
+      ["Environment", `${FTP_DEFAULTS.sitesVariable}_SHA256=${sitesDigest}`],
+      ...(tls ? [["Environment", `OPENSSL_CONF=${confInside}/${FTP_DEFAULTS.opensslConf}`] as Directive] : []),
       ["TimeoutStartSec", "300"],
       ...dockerServiceDirectives({
         container: FTP_DEFAULTS.container,
         image: imageRef(args.image),
         ports: [`${listen}:${listen}`, `${min}-${max}:${min}-${max}`],
         volumes: [
-          `${www}:${FTP_DEFAULTS.containerWwwDir}`,
           `${conf}:${confInside}:ro`,
           `${conf}/${FTP_DEFAULTS.pamService}.pam:/etc/pam.d/${FTP_DEFAULTS.pamService}:ro`,
         ],
+        env: tls ? ["OPENSSL_CONF"] : [],
+        expand: [FTP_DEFAULTS.sitesVariable],
         args: vsftpdArgs,
         stopTimeout: 10,
       }),
@@ -342,32 +471,78 @@ export interface FtpArgs {
   pasvMinPort?: number;
   pasvMaxPort?: number;
   pasvAddress?: string;
-  ftps?: { certFile: string; keyFile: string };
+  /** FTPS required (explicit TLS). Defaults to true. */
+  tls?: boolean;
+  /**
+   * The FTPS certificate and key (PEM, from the deployment PKI). With `tls`, the bundle carries
+   * them only when given: callers that render for placement or paths pass none.
+   */
+  certificate?: { certPem: string; keyPem: string };
   machineMetadata?: string[];
 }
 
-/** The ftp unit and its share files (conf, PAM, users). Each user needs a `www/<name>` directory. */
+/** The node-local paths of the FTP files, for `tls` on or off (see `renderFtp`). */
+export function ftpFilePaths(tls: boolean): string[] {
+  const conf = FTP_DEFAULTS.confDir;
+  return [
+    `${conf}/vsftpd.conf`,
+    `${conf}/${FTP_DEFAULTS.pamService}.pam`,
+    `${conf}/${FTP_DEFAULTS.usersFile}`,
+    `${conf}/${FTP_DEFAULTS.sitesEnvFile}`,
+    ...(tls ? [`${conf}/${FTP_DEFAULTS.opensslConf}`, `${conf}/${FTP_DEFAULTS.certFile}`, `${conf}/${FTP_DEFAULTS.keyFile}`] : []),
+  ];
+}
+
+/**
+ * The ftp unit and its node-local files (conf, PAM, users 0600, sites list, and with TLS the
+ * OpenSSL settings, the certificate and its key 0600). Each user needs a `www/<name>` folder on the share.
+ */
 export function renderFtp(args: FtpArgs): ServiceBundle {
   const listenPort = args.listenPort ?? FTP_DEFAULTS.listenPort;
   const pasvMinPort = args.pasvMinPort ?? FTP_DEFAULTS.pasvMinPort;
   const pasvMaxPort = args.pasvMaxPort ?? FTP_DEFAULTS.pasvMaxPort;
+  const tls = args.tls ?? true;
+  if (!tls && args.certificate) throw new Error("an FTPS certificate was given with tls off");
   const conf = FTP_DEFAULTS.confDir;
+  const inside = FTP_DEFAULTS.containerConfDir;
+  const names = args.users.map((u) => u.name);
+  const [confPath, pamPath, usersPath, envPath, opensslPath, certPath, keyPath] = ftpFilePaths(true);
   const files: RenderedFile[] = [
     {
-      path: `${conf}/vsftpd.conf`,
-      content: renderVsftpdConf({ listenPort, pasvMinPort, pasvMaxPort, pasvAddress: args.pasvAddress, ftps: args.ftps }),
+      path: confPath,
+      content: renderVsftpdConf({
+        listenPort,
+        pasvMinPort,
+        pasvMaxPort,
+        pasvAddress: args.pasvAddress,
+        ftps: tls ? { certFile: `${inside}/${FTP_DEFAULTS.certFile}`, keyFile: `${inside}/${FTP_DEFAULTS.keyFile}` } : undefined,
+      }),
       mode: 0o644,
     },
-    { path: `${conf}/${FTP_DEFAULTS.pamService}.pam`, content: renderPamFile({ usersFile: `${FTP_DEFAULTS.containerConfDir}/${FTP_DEFAULTS.usersFile}` }), mode: 0o644 },
-    // Readable by the container's PAM through NFS (root is usually squashed there); holds hashes only.
-    { path: `${conf}/${FTP_DEFAULTS.usersFile}`, content: renderUsersFile(args.users, { saltKey: args.saltKey }), mode: 0o644 },
+    { path: pamPath, content: renderPamFile({ usersFile: `${inside}/${FTP_DEFAULTS.usersFile}` }), mode: 0o644 },
+    // Hashes of secrets: readable by root only (vsftpd's PAM check runs as root in the container).
+    { path: usersPath, content: renderUsersFile(args.users, { saltKey: args.saltKey }), mode: 0o600 },
+    { path: envPath, content: renderSitesEnv(names), mode: 0o644 },
+    ...(tls ? [{ path: opensslPath, content: renderOpensslConf(), mode: 0o644 }] : []),
   ];
+  if (tls && args.certificate) {
+    for (const [what, pem] of [["certificate", args.certificate.certPem], ["key", args.certificate.keyPem]] as const) {
+      if (!/^-----BEGIN [A-Z ]+-----\r?\n[\s\S]+\r?\n-----END [A-Z ]+-----(\r?\n)?$/.test(pem)) throw new Error(`the FTPS ${what} is not one PEM block`);
+    }
+    files.push(
+      { path: certPath, content: args.certificate.certPem, mode: 0o644 },
+      { path: keyPath, content: args.certificate.keyPem, mode: 0o600 },
+    );
+  }
   const unit = renderFtpUnit({
     image: args.image,
+    tls,
+    users: names,
     listenPort,
     pasvMinPort,
     pasvMaxPort,
     fixedPasvAddress: args.pasvAddress !== undefined,
+    confDir: conf,
     machineMetadata: args.machineMetadata,
   });
   return { units: [unit], files };

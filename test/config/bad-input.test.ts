@@ -277,6 +277,21 @@ describe("service accounts and folders", () => {
     ]);
   });
 
+  it.each(["yes", 1, "TLS"])("ftp.tls %s", (tls) => {
+    const raw = labRaw();
+    raw.services.ftp.tls = tls;
+    expect(problems(raw)).toEqual([
+      `xen-coreos:services.ftp.tls: ${JSON.stringify(tls)} must be true (FTPS required, the default) or false (plain-text FTP: passwords and files readable on the network; a closed lab only).`,
+    ]);
+  });
+
+  it("ftp.tls defaults to true and may be turned off", () => {
+    expect(parseSettings(labRaw(), WITH_KEY).services.ftp!.tls).toBe(true);
+    const raw = labRaw();
+    raw.services.ftp.tls = false;
+    expect(parseSettings(raw, WITH_KEY).services.ftp!.tls).toBe(false);
+  });
+
   it.each(["/nfs/../etc", "/nfs/./NFS", "/nfs//NFS", "/nfs/NFS/", "/.."])("nas.export %s (not normalised)", (exportPath) => {
     const raw = labRaw();
     raw.nas.export = exportPath;

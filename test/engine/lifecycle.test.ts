@@ -160,7 +160,7 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
     outputTexts.push(result.stdout, result.stderr);
     // For the sandboxed lab settings (3 nodes, web with 3 instances, ftp with 2 users; galera left
     // out) this is 63 = Stack 1 + IsoRepository 2 + NfsShare 1 + cluster (4 + 5 x 3 nodes) 19
-    // + FleetReady 2 + web (1 + 2 x (4 files + 8 units)) 25 + ftp (1 + 2 + 1 + 1 + 2 x (3 + 1)) 13;
+    // + FleetReady 2 + web (1 + 2 x (4 files + 8 units)) 25 + ftp (1 + 2 + 1 + 1 + 2 x (3 node file sets + 1) + 1 certificate) 14;
     // plannedResources derives it from the settings and the renderers.
     note(`1 planned creates ${planned.total} = ${Object.entries(planned.parts).map(([k, v]) => `${v} (${k})`).join(" + ")}`);
     expect(result.changeSummary).toEqual({ create: planned.total });
@@ -218,10 +218,14 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
     }
     note(`2 fleet units active: ${wanted.length} (${wanted.join(" ")})`);
 
-    // The share (in the sshd's namespace) holds the FTP files and homes; the web tier's config is node-local, never there.
+    // The share (in the sshd's namespace) holds customer data only: the web tier's config and
+    // vsftpd's files are node-local (the nodes' /etc/xen-coreos), the users file and the key readable by root only.
     const share = sshd!.inNamespace(["find", "/mnt/nfs", "-type", "f"]).split("\n").filter(Boolean).sort();
-    expect(share).toEqual(expect.arrayContaining(["/mnt/nfs/services/ftp/conf/users.passwd"]));
-    expect(share.filter((f) => f.startsWith("/mnt/nfs/nginx/") || f.startsWith("/mnt/nfs/services/scripts/web-"))).toEqual([]);
+    expect(share.filter((f) => f.startsWith("/mnt/nfs/nginx/") || f.startsWith("/mnt/nfs/services/"))).toEqual([]);
+    expect(sshd!.inNamespace(["stat", "-c", "%n %a %u", "/etc/xen-coreos/ftp/users.passwd", "/etc/xen-coreos/ftp/tls/key.pem"]).trim().split("\n")).toEqual([
+      "/etc/xen-coreos/ftp/users.passwd 600 0",
+      "/etc/xen-coreos/ftp/tls/key.pem 600 0",
+    ]);
     // A customer's site, written by the customer (over SSH on a node), not by the program.
     sshd!.ssh("root", "test -d /mnt/nfs/www/customer1 && echo 'customer site' > /mnt/nfs/www/customer1/index.html");
 

@@ -23,7 +23,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { CONFIG_NAMESPACE, StackSettings, parseSettings, prefixLength } from "../../components/config/settings";
 import { renderCloudConfig } from "../../components/coreos/cloud-config-render";
-import { galeraNodes, renderFtpBundle, renderGaleraBundle, renderWebBundle } from "../../components/services/bundles";
+import { ftpNodes, galeraNodes, renderFtpBundle, renderGaleraBundle, renderWebBundle } from "../../components/services/bundles";
 import { labRaw, stackRawSettings } from "../fixtures/settings";
 import { ROOT } from "../support/engine";
 import { Sshd, startSshd } from "../support/sshd";
@@ -377,8 +377,10 @@ export function plannedResources(s: StackSettings): { total: number; parts: Reco
   }
   if (ftp) {
     const b = renderFtpBundle(ftp, ftp.users.map((name) => ({ name, password: "placeholder" })));
-    parts[`ftp: component + ${ftp.users.length} passwords + salt key + homes command + 2 x (${b.files.length} files + ${b.units.length} units)`] =
-      1 + ftp.users.length + 1 + 1 + 2 * (b.files.length + b.units.length);
+    const nodes = ftpNodes(ftp, s.clusters.find((c) => c.name === ftp.cluster)!).length;
+    // One NodeFiles (component + command) per node the unit may run on; with TLS the ftp certificate (a PkiObject).
+    parts[`ftp: component + ${ftp.users.length} passwords + salt key + homes command + 2 x (${nodes} node file sets + ${b.units.length} units)${ftp.tls ? " + certificate" : ""}`] =
+      1 + ftp.users.length + 1 + 1 + 2 * (nodes + b.units.length) + (ftp.tls ? 1 : 0);
   }
   return { total: Object.values(parts).reduce((a, b) => a + b, 0), parts };
 }

@@ -76,7 +76,7 @@ describe("services of the lab stack", () => {
       expect(env.inputs.create).toContain("mode=0600");
       expect(env.inputs.stdin).toContain(`MARIADB_PASSWORD=${secrets[0]}`);
     }
-    expect(lab.recorder.named("ftp-file-users.passwd-file").secretPaths).toContain("stdin");
+    for (const node of ["coreos1", "coreos2", "coreos3"]) expect(lab.recorder.named(`ftp-files-${node}-files`).secretPaths).toContain("stdin");
     expect(await pulumi.isSecret(lab.outputs.services.database!.appPassword)).toBe(true);
     expect(await pulumi.isSecret(lab.outputs.services.ftp!.passwords.customer1)).toBe(true);
   });
@@ -105,6 +105,39 @@ describe("services of the lab stack", () => {
       expect(lab.unitText(unit)).not.toMatch(/\/mnt\/nfs\/(nginx|services)/);
     }
     expect(lab.unitText("nginx.service")).toContain("/etc/xen-coreos/web/nginx:/etc/nginx/xen-coreos:ro");
+  });
+
+  it("writes vsftpd's files node-local on every node its placement allows, the users file and the key 0600, with a certificate for those nodes' addresses", () => {
+    const nodes = { coreos1: "10.50.0.101", coreos2: "10.50.0.102", coreos3: "10.50.0.103" };
+    for (const [node, ip] of Object.entries(nodes)) {
+      const files = lab.recorder.named(`ftp-files-${node}-files`);
+      expect(files.inputs.connection).toMatchObject({ host: ip, user: "core" });
+      const headers = (files.inputs.stdin as string).split("\n").filter((l) => l.startsWith("==> ") && l !== "==> end").map((l) => l.split(" "));
+      const modes = Object.fromEntries(headers.map(([, mode, , file]) => [file, mode]));
+      expect(modes).toEqual({
+        "/etc/xen-coreos/ftp/vsftpd.conf": "0644",
+        "/etc/xen-coreos/ftp/vsftpd-virtual.pam": "0644",
+        "/etc/xen-coreos/ftp/users.passwd": "0600",
+        "/etc/xen-coreos/ftp/vsftpd.env": "0644",
+        "/etc/xen-coreos/ftp/openssl.cnf": "0644",
+        "/etc/xen-coreos/ftp/tls/cert.pem": "0644",
+        "/etc/xen-coreos/ftp/tls/key.pem": "0600",
+      });
+      expect(files.inputs.stdin).toContain("|ssl_enable=YES");
+    }
+    const cert = lab.recorder.named("pki-cert-ftp");
+    expect(cert.inputs).toMatchObject({ kind: "certificate", commonName: "ftp", ipAddresses: Object.values(nodes), usages: ["server"] });
+    // Nothing of the FTP service is written to the share any more.
+    expect(lab.recorder.resources.filter((r) => /^ftp-file-/.test(r.name))).toEqual([]);
+    expect(lab.unitText("vsftpd.service")).not.toContain("/mnt/nfs/services");
+  });
+
+  it("with services.ftp.tls false, no certificate is issued and vsftpd.conf says plain text", async () => {
+    const plain = await runLab((raw) => (raw.services.ftp.tls = false));
+    expect(plain.recorder.resources.map((r) => r.name)).not.toContain("pki-cert-ftp");
+    const stdin = plain.recorder.named("ftp-files-coreos1-files").inputs.stdin as string;
+    expect(stdin).toContain("|ssl_enable=NO");
+    expect(stdin).not.toMatch(/tls\/key\.pem|openssl\.cnf/);
   });
 
   it("exports the database endpoint", () => {

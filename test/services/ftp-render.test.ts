@@ -1,5 +1,5 @@
 import { spawnSync } from "child_process";
-import { ftpSalt, renderFtp, renderFtpUnit, renderPamFile, renderUsersFile, renderVsftpdConf, sha512Crypt } from "../../components/services/ftp-render";
+import { FTPS_CIPHERS, FTP_DEFAULTS, ftpFilePaths, ftpSalt, renderFtp, renderFtpUnit, renderOpensslConf, renderPamFile, renderSitesEnv, renderUsersFile, renderVsftpdConf, sha512Crypt, siteVolumes } from "../../components/services/ftp-render";
 import { expectGolden } from "../golden";
 import { have } from "./support";
 
@@ -10,8 +10,10 @@ const users = [
 ];
 
 describe("ftp: rendered unit and files (golden)", () => {
-  it("vsftpd.service, vsftpd.conf (plain and FTPS), PAM file, users file", () => {
-    expectGolden("services/ftp/vsftpd.service", renderFtpUnit({ image: "xen-coreos/vsftpd:1", machineMetadata: ["role=web"] }).text);
+  it("vsftpd.service, vsftpd.conf (plain and FTPS), PAM file, users file, sites list, OpenSSL settings", () => {
+    expectGolden("services/ftp/vsftpd.service", renderFtpUnit({ image: "xen-coreos/vsftpd:1", users: users.map((u) => u.name), machineMetadata: ["role=web"] }).text);
+    expectGolden("services/ftp/vsftpd.env", renderSitesEnv(users.map((u) => u.name)));
+    expectGolden("services/ftp/openssl.cnf", renderOpensslConf());
     expectGolden("services/ftp/vsftpd.conf", renderVsftpdConf({ pasvMinPort: 30000, pasvMaxPort: 30009 }));
     expectGolden(
       "services/ftp/vsftpd-ftps.conf",
@@ -92,26 +94,61 @@ describe("sha512Crypt", () => {
   });
 });
 
+const names = users.map((u) => u.name);
+const PEM = { certPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", keyPem: "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n" };
+
 describe("ftp: unit and vsftpd.conf", () => {
-  it("publishes the control port and the passive range port for port, and mounts the share", () => {
-    const text = renderFtpUnit({ image: "xen-coreos/vsftpd:1" }).text;
+  it("publishes the control port and the passive range port for port; mounts the node-local conf read-only and each user's site", () => {
+    const text = renderFtpUnit({ image: "xen-coreos/vsftpd:1", users: names }).text;
     expect(text).toContain(" -p 21:21 -p 30000-30009:30000-30009 ");
-    expect(text).toContain(" -v /mnt/nfs/www:/srv/www ");
-    expect(text).toContain(" -v /mnt/nfs/services/ftp/conf:/etc/vsftpd:ro ");
+    expect(text).toContain(" -v /etc/xen-coreos/ftp:/etc/vsftpd:ro ");
+    expect(text).toContain(" -v /etc/xen-coreos/ftp/vsftpd-virtual.pam:/etc/pam.d/vsftpd-virtual:ro ");
+    expect(text).toContain("\nEnvironmentFile=/etc/xen-coreos/ftp/vsftpd.env\n");
+    expect(text).toContain(" $XC_FTP_SITES xen-coreos/vsftpd:1 ");
     expect(text).toContain(" -opasv_address=${COREOS_PUBLIC_IPV4}\n");
-    expect(renderFtpUnit({ image: "xen-coreos/vsftpd:1", fixedPasvAddress: true }).text).not.toContain("pasv_address");
+    expect(text).toContain("\nRequiresMountsFor=/mnt/nfs/www\n");
+    // Nothing the container runs or reads as config comes from the share.
+    expect(text).not.toContain("/mnt/nfs/services");
+    expect(renderFtpUnit({ image: "xen-coreos/vsftpd:1", users: names, fixedPasvAddress: true }).text).not.toContain("pasv_address");
   });
 
-  it("has every virtual-user setting", () => {
+  it("gives the container OPENSSL_CONF by name with TLS on, and not with TLS off", () => {
+    const on = renderFtpUnit({ image: "xen-coreos/vsftpd:1", users: names }).text;
+    expect(on).toContain("\nEnvironment=OPENSSL_CONF=/etc/vsftpd/openssl.cnf\n");
+    expect(on).toContain(" -e OPENSSL_CONF ");
+    expect(renderFtpUnit({ image: "xen-coreos/vsftpd:1", users: names, tls: false }).text).not.toContain("OPENSSL_CONF");
+  });
+
+  it("the sites list mounts www/<user> at /srv/ftp/<user>/www, sorted; the unit changes with the users, never with their passwords", () => {
+    expect(siteVolumes(["zeta", "acme"])).toEqual(["/mnt/nfs/www/acme:/srv/ftp/acme/www", "/mnt/nfs/www/zeta:/srv/ftp/zeta/www"]);
+    expect(renderSitesEnv(["zeta", "acme"])).toContain("\nXC_FTP_SITES=-v /mnt/nfs/www/acme:/srv/ftp/acme/www -v /mnt/nfs/www/zeta:/srv/ftp/zeta/www\n");
+    const unit = (list: string[]) => renderFtpUnit({ image: "xen-coreos/vsftpd:1", users: list }).text;
+    expect(unit(["acme", "zeta"])).toBe(unit(["zeta", "acme"]));
+    expect(unit(["acme", "zeta", "new"])).not.toBe(unit(["acme", "zeta"]));
+    const a = renderFtp({ image: "xen-coreos/vsftpd:1", users, certificate: PEM }).units[0].text;
+    const b = renderFtp({ image: "xen-coreos/vsftpd:1", users: users.map((u) => ({ ...u, password: `${u.password}!` })), certificate: PEM }).units[0].text;
+    expect(b).toBe(a);
+    expect(() => siteVolumes(["Acme"])).toThrow(/ftp user name "Acme" is invalid/);
+    expect(() => siteVolumes(["acme", "acme"])).toThrow(/listed twice/);
+  });
+
+  it("keeps every unit line short however many users (fleet's parser reads 2048 bytes a line)", () => {
+    const many = Array.from({ length: 500 }, (_, i) => `customer${i}`);
+    const text = renderFtpUnit({ image: "xen-coreos/vsftpd:1", users: many }).text;
+    expect(Math.max(...text.split("\n").map((l) => Buffer.byteLength(l)))).toBeLessThan(2048);
+    expect(renderSitesEnv(many).split("-v ").length - 1).toBe(500);
+  });
+
+  it("has every virtual-user setting and a chroot root the user cannot write (never allow_writeable_chroot)", () => {
     const conf = renderVsftpdConf({ pasvMinPort: 30000, pasvMaxPort: 30009 }).split("\n");
     for (const line of [
       "guest_enable=YES",
       "guest_username=ftp",
       "virtual_use_local_privs=YES",
       "user_sub_token=$USER",
-      "local_root=/srv/www/$USER",
+      "local_root=/srv/ftp/$USER",
       "chroot_local_user=YES",
-      "allow_writeable_chroot=YES",
+      "allow_writeable_chroot=NO",
       "pam_service_name=vsftpd-virtual",
       "pasv_enable=YES",
       "pasv_min_port=30000",
@@ -121,26 +158,46 @@ describe("ftp: unit and vsftpd.conf", () => {
     ]) {
       expect(conf).toContain(line);
     }
+    expect(conf).not.toContain("allow_writeable_chroot=YES");
     expect(renderPamFile({ usersFile: "/etc/vsftpd/users.passwd" })).toContain("auth required pam_pwdfile.so pwdfile=/etc/vsftpd/users.passwd\naccount required pam_permit.so\n");
+  });
+
+  it("FTPS requires TLS for logins and data, TLS 1.2 only with AEAD suites; without it, plain text is said", () => {
+    const conf = renderVsftpdConf({ pasvMinPort: 30000, pasvMaxPort: 30009, ftps: { certFile: "/etc/vsftpd/tls/cert.pem", keyFile: "/etc/vsftpd/tls/key.pem" } }).split("\n");
+    for (const line of ["ssl_enable=YES", "force_local_logins_ssl=YES", "force_local_data_ssl=YES", "allow_anon_ssl=NO", "ssl_sslv2=NO", "ssl_sslv3=NO", "ssl_tlsv1=NO", "require_ssl_reuse=YES", `ssl_ciphers=${FTPS_CIPHERS.join(":")}`]) {
+      expect(conf).toContain(line);
+    }
+    for (const c of FTPS_CIPHERS) expect(c).toMatch(/^(ECDHE|DHE)-RSA-(AES\d+-GCM-SHA\d+|CHACHA20-POLY1305)$/);
+    // Options vsftpd 3.0.3 does not know stop it: none may appear.
+    expect(conf.join("\n")).not.toMatch(/ssl_tlsv1_[123]/);
+    expect(renderOpensslConf()).toMatch(/\nMinProtocol = TLSv1\.2\nMaxProtocol = TLSv1\.2\n/);
+    const plain = renderVsftpdConf({ pasvMinPort: 30000, pasvMaxPort: 30009 });
+    expect(plain).toContain("ssl_enable=NO");
+    expect(plain).toContain("plain text");
   });
 
   it("rejects bad settings", () => {
     expect(() => renderVsftpdConf({ pasvMinPort: 30010, pasvMaxPort: 30000 })).toThrow(/pasvMinPort 30010 is above pasvMaxPort 30000/);
     expect(() => renderVsftpdConf({ pasvMinPort: 20000, pasvMaxPort: 30000 })).toThrow(/wider than 1000 ports/);
     expect(() => renderVsftpdConf({ listenPort: 30005, pasvMinPort: 30000, pasvMaxPort: 30009 })).toThrow(/listenPort 30005 is inside the passive range/);
-    expect(() => renderVsftpdConf({ pasvMinPort: 30000, pasvMaxPort: 30009, localRoot: "/srv/www" })).toThrow(/must be an absolute path containing \$USER/);
+    expect(() => renderVsftpdConf({ pasvMinPort: 30000, pasvMaxPort: 30009, localRoot: "/srv/ftp" })).toThrow(/must be an absolute path containing \$USER/);
     expect(() => renderVsftpdConf({ pasvMinPort: 30000, pasvMaxPort: 30009, pasvAddress: "ftp.example.com" })).toThrow(/pasvAddress/);
     expect(() => renderPamFile({ usersFile: "users.passwd" })).toThrow(/usersFile/);
-    expect(() => renderFtpUnit({ image: "" })).toThrow(/invalid docker image reference/);
+    expect(() => renderFtpUnit({ image: "", users: names })).toThrow(/invalid docker image reference/);
+    expect(() => renderFtp({ image: "xen-coreos/vsftpd:1", users, tls: false, certificate: PEM })).toThrow(/certificate was given with tls off/);
+    expect(() => renderFtp({ image: "xen-coreos/vsftpd:1", users, certificate: { ...PEM, keyPem: "not a key" } })).toThrow(/FTPS key is not one PEM block/);
   });
 
-  it("renders the bundle", () => {
-    const b = renderFtp({ image: "xen-coreos/vsftpd:1", users });
+  it("renders the bundle node-local: users file and key 0600, the rest 0644; the certificate files only with TLS", () => {
+    const b = renderFtp({ image: "xen-coreos/vsftpd:1", users, certificate: PEM });
     expect(b.units.map((u) => u.name)).toEqual(["vsftpd.service"]);
-    expect(b.files.map((f) => f.path)).toEqual([
-      "/mnt/nfs/services/ftp/conf/vsftpd.conf",
-      "/mnt/nfs/services/ftp/conf/vsftpd-virtual.pam",
-      "/mnt/nfs/services/ftp/conf/users.passwd",
-    ]);
+    expect(b.files.map((f) => f.path).sort()).toEqual(ftpFilePaths(true).sort());
+    for (const f of b.files) expect(f.path.startsWith(`${FTP_DEFAULTS.confDir}/`)).toBe(true);
+    const modes = Object.fromEntries(b.files.map((f) => [f.path.slice(FTP_DEFAULTS.confDir.length + 1), f.mode.toString(8)]));
+    expect(modes).toEqual({ "vsftpd.conf": "644", "vsftpd-virtual.pam": "644", "users.passwd": "600", "vsftpd.env": "644", "openssl.cnf": "644", "tls/cert.pem": "644", "tls/key.pem": "600" });
+    expect(b.files.find((f) => f.path.endsWith("/vsftpd.conf"))!.content).toContain("rsa_private_key_file=/etc/vsftpd/tls/key.pem\n");
+    const plain = renderFtp({ image: "xen-coreos/vsftpd:1", users, tls: false });
+    expect(plain.files.map((f) => f.path).sort()).toEqual(ftpFilePaths(false).sort());
+    expect(ftpFilePaths(false).some((p) => /tls|openssl/.test(p))).toBe(false);
   });
 });

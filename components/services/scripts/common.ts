@@ -83,6 +83,12 @@ export interface ContainerSpec {
   volumes?: string[];
   /** Names passed with `-e NAME`: docker copies the value from its own environment, so the value never appears in the unit. */
   env?: string[];
+  /**
+   * Environment variables written unbraced (`$NAME`) after the volumes: systemd replaces such a
+   * word by the variable's value split at whitespace (systemd.service, "Command lines"), e.g. a
+   * list of `-v` options from an `EnvironmentFile`, which has no line-length limit.
+   */
+  expand?: string[];
   /** Arguments after the image (entrypoint arguments). */
   args?: string[];
   /** Seconds `docker stop` waits before killing. */
@@ -104,6 +110,10 @@ export function dockerServiceDirectives(spec: ContainerSpec, pre: string[][] = [
   for (const e of spec.env ?? []) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(e)) throw new Error(`environment name ${JSON.stringify(e)} must be [A-Z_][A-Z0-9_]*`);
     run.push("-e", e);
+  }
+  for (const e of spec.expand ?? []) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(e)) throw new Error(`environment name ${JSON.stringify(e)} must be [A-Z_][A-Z0-9_]*`);
+    run.push(`$${e}`);
   }
   run.push(image, ...(spec.args ?? []));
   return [
