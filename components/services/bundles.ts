@@ -8,7 +8,7 @@ import { FtpServiceSettings, GaleraServiceSettings, ServiceSettings, WebServiceS
 import { matchingMachines, placementUnits, validatePlacement } from "../fleet/placement";
 import { ServiceBundle } from "../fleet/unit-file";
 import { FtpUser, renderFtp } from "./ftp-render";
-import { renderGalera } from "./galera-render";
+import { GaleraBundle, renderGalera } from "./galera-render";
 import { renderWebTier } from "./web-render";
 
 export function renderWebBundle(web: WebServiceSettings): ServiceBundle {
@@ -30,7 +30,7 @@ export function galeraNodes(galera: GaleraServiceSettings, cluster: ClusterSetti
   return cluster.nodes.filter((n) => eligible.has(n.name)).map((n) => ({ name: n.name, address: n.ip }));
 }
 
-export function renderGaleraBundle(galera: GaleraServiceSettings, cluster: ClusterSettings): ServiceBundle {
+export function renderGaleraBundle(galera: GaleraServiceSettings, cluster: ClusterSettings): GaleraBundle {
   return renderGalera({
     clusterName: `xen-coreos-${cluster.name}`,
     nodes: galeraNodes(galera, cluster),
@@ -38,6 +38,8 @@ export function renderGaleraBundle(galera: GaleraServiceSettings, cluster: Clust
     machineMetadata: galera.placement,
     image: galera.image,
     sstMethod: galera.sstMethod,
+    appUser: galera.user,
+    appDatabase: galera.database,
     // On every db node, so any db node's address is an endpoint.
     proxy: { listenPort: galera.proxyPort, machineMetadata: galera.placement, global: true },
   });

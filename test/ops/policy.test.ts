@@ -18,7 +18,6 @@ import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, Unknow
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { parseSettings } from "../../components/config/settings";
 import { renderFtpBundle, renderGaleraBundle, renderWebBundle } from "../../components/services/bundles";
-import { renderGaleraEnvFile } from "../../components/services/galera-render";
 import { renderFleetApplyScript, renderFleetReadyScript, renderNodeFileWriteScript } from "../../components/fleet/fleetctl-scripts";
 import { RenderedUnit } from "../../components/fleet/unit-file";
 import { renderVmConvergeScript } from "../../components/xen/xe-scripts";
@@ -388,7 +387,8 @@ describe("published-ports-unique", () => {
 });
 
 describe("no-plaintext-secrets", () => {
-  const env = renderGaleraEnvFile({ rootPassword: "zurmoRoot1", sstPassword: "zurmoSst2", appPassword: "zurmoApp3", appUser: "app", appDatabase: "app" }).content;
+  // A credentials file in environment-file form (what Galera used before its passwords moved to one file each).
+  const env = "# Galera credentials.\nMARIADB_ROOT_PASSWORD='zurmoRoot1'\nMARIADB_USER=app\nMARIADB_PASSWORD='zurmoApp3'\nGALERA_SST_PASSWORD='zurmoSst2'\n";
   it("accepts the Galera credentials file when it is a Pulumi secret", () => {
     expect(runResource(noPlaintextSecrets, nodeFileResource("/etc/xen-coreos/galera.env", secretWire(env)))).toEqual([]);
   });
@@ -399,7 +399,7 @@ describe("no-plaintext-secrets", () => {
     expect(reports.join("\n")).not.toMatch(/zurmo/);
   });
   it("refuses a unit with a password in its text (the thesis's galera unit)", () => {
-    const text = galeraUnit.text.replace("-e MARIADB_ROOT_PASSWORD ", "-e MYSQL_ROOT_PASSWORD=zurmo ");
+    const text = galeraUnit.text.replace("-e MARIADB_ROOT_HOST=localhost ", "-e MYSQL_ROOT_PASSWORD=zurmo ");
     expect(runResource(noPlaintextSecrets, fleetUnitResource(galeraUnit, undefined, text))).toEqual([
       expect.stringMatching(/^fleet unit galera@\.service, line \d+: MYSQL_ROOT_PASSWORD has a literal value in plain text/),
     ]);
@@ -412,7 +412,7 @@ describe("no-plaintext-secrets", () => {
     for (const u of labUnits) expect(runResource(noPlaintextSecrets, fleetUnitResource(u))).toEqual([]);
     const files = [
       ...renderWebBundle(LAB.services.web!).files,
-      ...renderGaleraBundle(LAB.services.galera!, labCluster).files,
+      ...Object.values(renderGaleraBundle(LAB.services.galera!, labCluster).nodeFiles).flat(),
       ...renderFtpBundle(LAB.services.ftp!, [{ name: "customer1", password: "placeholder" }]).files.filter((f) => !f.path.endsWith("users.passwd")),
     ];
     expect(files.length).toBeGreaterThan(5);

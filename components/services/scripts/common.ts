@@ -82,6 +82,13 @@ export interface ContainerSpec {
   volumes?: string[];
   /** Names passed with `-e NAME`: docker copies the value from its own environment, so the value never appears in the unit. */
   env?: string[];
+  /**
+   * `-e NAME=value` pairs for values that are no secret (a user name, a file path): docker
+   * keeps them in the container's config, visible in `docker inspect`. Never a password.
+   */
+  envValues?: Array<[string, string]>;
+  /** docker `--network`, e.g. "host" (then `ports` must be empty). Defaults to docker's bridge. */
+  network?: "host";
   /** Arguments after the image (entrypoint arguments). */
   args?: string[];
   /** Seconds `docker stop` waits before killing. */
@@ -98,11 +105,19 @@ export function dockerServiceDirectives(spec: ContainerSpec, pre: string[][] = [
   const name = containerName(spec.container);
   const image = imageRef(spec.image);
   const run: string[] = ["/usr/bin/docker", "run", "--rm", "--name", name];
+  if (spec.network) {
+    if (spec.ports?.length) throw new Error(`container ${name}: --network ${spec.network} publishes nothing; drop its ports (${spec.ports.join(", ")})`);
+    run.push("--network", spec.network);
+  }
   for (const p of spec.ports ?? []) run.push("-p", p);
   for (const v of spec.volumes ?? []) run.push("-v", v);
   for (const e of spec.env ?? []) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(e)) throw new Error(`environment name ${JSON.stringify(e)} must be [A-Z_][A-Z0-9_]*`);
     run.push("-e", e);
+  }
+  for (const [k, v] of spec.envValues ?? []) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`environment name ${JSON.stringify(k)} must be [A-Z_][A-Z0-9_]*`);
+    run.push("-e", `${k}=${plainWord(v, k)}`);
   }
   run.push(image, ...(spec.args ?? []));
   return [
