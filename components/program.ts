@@ -146,7 +146,7 @@ export function xenCoreosProgram(opts: pulumi.ComponentResourceOptions = {}) {
     ? (() => {
         const f = fleetFor(galera.cluster);
         const nodeConnections = Object.fromEntries(f.cluster.nodes.map((n) => [n.name, nodeConnection(n)]));
-        return new GaleraCluster("galera", { settings: galera, cluster: f.cluster, fleetConnection: f.connection, nodeConnections, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
+        return new GaleraCluster("galera", { settings: galera, cluster: f.cluster, fleetConnection: f.connection, nodeConnections, pki, protectedDirs }, { ...opts, dependsOn: [f.ready, share] });
       })()
     : undefined;
   const ftpService = ftp

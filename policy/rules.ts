@@ -169,8 +169,12 @@ function parseRange(text: string): { from: number; to: number } | string {
  */
 export function parsePublishSpec(spec: string, line = 0): PublishedPort | PortProblem {
   const bad = (problem: string): PortProblem => ({ spec, line, problem });
-  if (/[$%{}]/.test(spec)) return bad("is not a literal port (a variable or specifier), so it cannot be checked; write the port itself");
-  let rest = spec;
+  // The host address may be the node's own, from /etc/environment (`${COREOS_PUBLIC_IPV4}:3306:3306`):
+  // an address only, checked as one; the ports must still be literal.
+  const nodeAddress = /^\$\{[A-Z_][A-Z0-9_]*\}:([^:]*:[^:]*)$/.exec(spec);
+  const literal = nodeAddress ? nodeAddress[1] : spec;
+  if (/[$%{}]/.test(literal)) return bad("is not a literal port (a variable or specifier), so it cannot be checked; write the port itself");
+  let rest = literal;
   let protocol = "tcp";
   const slash = rest.lastIndexOf("/");
   if (slash !== -1) {

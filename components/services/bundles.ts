@@ -8,7 +8,7 @@ import { FtpServiceSettings, GaleraServiceSettings, ServiceSettings, WebServiceS
 import { matchingMachines, placementUnits, validatePlacement } from "../fleet/placement";
 import { ServiceBundle } from "../fleet/unit-file";
 import { FtpUser, renderFtp } from "./ftp-render";
-import { renderGalera } from "./galera-render";
+import { GaleraBundle, renderGalera } from "./galera-render";
 import { renderWebTier } from "./web-render";
 
 export function renderWebBundle(web: WebServiceSettings): ServiceBundle {
@@ -30,14 +30,18 @@ export function galeraNodes(galera: GaleraServiceSettings, cluster: ClusterSetti
   return cluster.nodes.filter((n) => eligible.has(n.name)).map((n) => ({ name: n.name, address: n.ip }));
 }
 
-export function renderGaleraBundle(galera: GaleraServiceSettings, cluster: ClusterSettings): ServiceBundle {
+/** `tls: false` only to measure what TLS costs (the real tier); the program always renders TLS. */
+export function renderGaleraBundle(galera: GaleraServiceSettings, cluster: ClusterSettings, opts: { tls?: boolean } = {}): GaleraBundle {
   return renderGalera({
+    tls: opts.tls,
     clusterName: `xen-coreos-${cluster.name}`,
     nodes: galeraNodes(galera, cluster),
     members: galera.members,
     machineMetadata: galera.placement,
     image: galera.image,
     sstMethod: galera.sstMethod,
+    appUser: galera.user,
+    appDatabase: galera.database,
     // On every db node, so any db node's address is an endpoint.
     proxy: { listenPort: galera.proxyPort, machineMetadata: galera.placement, global: true },
   });

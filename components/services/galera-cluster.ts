@@ -4,39 +4,44 @@ import * as random from "@pulumi/random";
 import { ClusterSettings } from "../config/settings";
 import { GaleraServiceSettings } from "../config/services-settings";
 import { FleetUnit } from "../fleet/fleet-unit";
-import { NodeFile } from "../node/node-file";
+import { NodeFiles } from "../node/node-files";
+import { DeploymentPki } from "../pki/deployment-pki";
 import { galeraNodes, renderGaleraBundle } from "./bundles";
-import { GALERA_DEFAULTS, renderGaleraEnvFile } from "./galera-render";
+import { GALERA_DEFAULTS, GALERA_SECRET_FILES, GALERA_TLS_FILES, renderGaleraSecretFiles, renderGaleraTlsFiles } from "./galera-render";
 
 export interface GaleraClusterArgs {
   settings: GaleraServiceSettings;
   /** The cluster the members run on. */
   cluster: ClusterSettings;
-  /** SSH connection to the node that runs fleetctl and writes the share's files. */
+  /** SSH connection to the node that runs fleetctl. */
   fleetConnection: command.types.input.remote.ConnectionArgs;
-  /** SSH connection to each node, by node name: the credentials file is node-local. */
+  /** SSH connection to each node, by node name: every Galera file is node-local. */
   nodeConnections: Record<string, command.types.input.remote.ConnectionArgs>;
+  /** The deployment's PKI: one certificate per db node (`galera-<node>`, server and client). */
+  pki: DeploymentPki;
   protectedDirs: string[];
 }
 
 /**
- * The MySQL Galera cluster (thesis §10.5.2, fixed): members that conflict with each other,
- * a discovery sidecar per member, HAProxy on every db node giving clients one port.
- * Passwords come from `@pulumi/random`, stay Pulumi secrets, and reach the nodes only in
- * a root-only environment file; no unit text holds one.
+ * The MySQL Galera cluster (thesis §10.5.2, fixed; secure by default since issue 12): members
+ * that conflict with each other, a discovery sidecar per member, HAProxy on every db node
+ * giving clients one port. Replication, IST, SST and clients speak TLS with a certificate per
+ * db node from the deployment's CA. Passwords come from `@pulumi/random` and stay Pulumi
+ * secrets. Every file a member's root runs or reads is node-local, on every db node fleet may
+ * start a member on: one NodeFiles per node for the config and scripts (a readable diff in a
+ * preview) and one for its secrets (passwords, key and certificate).
  */
 export class GaleraCluster extends pulumi.ComponentResource {
-  /** Where clients connect: any of these hosts on `port`. */
+  /** Where clients connect: any of these hosts on `port`, with TLS (the app user requires it). */
   public readonly endpoint: { hosts: string[]; port: number; database: string; user: string };
   /** The application user's password (secret). */
   public readonly appPassword: pulumi.Output<string>;
-  /** The root password (secret). */
+  /** The root password (secret); root logs in from a db node's own container only. */
   public readonly rootPassword: pulumi.Output<string>;
 
   constructor(name: string, args: GaleraClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("xencoreos:services:GaleraCluster", name, {}, opts);
     const s = args.settings;
-    // No special characters: the env file is read by systemd and sh alike (see renderGaleraEnvFile).
     const password = (role: string) =>
       new random.RandomPassword(`${name}-${role}-password`, { length: 32, special: false, keepers: { cluster: args.cluster.name, role } }, { parent: this });
     const root = password("root");
@@ -45,37 +50,31 @@ export class GaleraCluster extends pulumi.ComponentResource {
     this.rootPassword = pulumi.secret(root.result);
     this.appPassword = pulumi.secret(app.result);
 
-    const envFile = pulumi.secret(
-      pulumi.all([root.result, sst.result, app.result]).apply(([rootPassword, sstPassword, appPassword]) =>
-        renderGaleraEnvFile({ rootPassword, sstPassword, appPassword, appUser: s.user, appDatabase: s.database }).content,
-      ),
-    );
-    const nodes = galeraNodes(s, args.cluster);
-    const envFiles = nodes.map(
-      (node) =>
-        new NodeFile(`${name}-env-${node.name}`, {
-          connection: args.nodeConnections[node.name],
-          path: GALERA_DEFAULTS.envFile,
-          content: envFile,
-          mode: 0o600,
-        }, { parent: this }),
-    );
-
     const bundle = renderGaleraBundle(s, args.cluster);
-    const files = bundle.files.map(
-      (file) =>
-        new NodeFile(`${name}-file-${file.path.split("/").slice(-2).join("-")}`, {
-          connection: args.fleetConnection,
-          path: file.path,
-          content: file.content,
-          mode: file.mode,
-          protectedDirs: args.protectedDirs,
-        }, { parent: this }),
-    );
+    const nodes = galeraNodes(s, args.cluster);
+    const secretPaths = [
+      ...Object.values(GALERA_SECRET_FILES).map((f) => `${GALERA_DEFAULTS.secretsDir}/${f}`),
+      ...Object.values(GALERA_TLS_FILES).map((f) => `${GALERA_DEFAULTS.tlsDir}/${f}`),
+    ];
+    const nodeFiles: NodeFiles[] = [];
+    for (const node of nodes) {
+      const connection = args.nodeConnections[node.name];
+      if (!connection) throw new pulumi.ResourceError(`GaleraCluster: no SSH connection for db node ${node.name}`, this);
+      nodeFiles.push(new NodeFiles(`${name}-files-${node.name}`, { connection, files: bundle.nodeFiles[node.name], protectedDirs: args.protectedDirs }, { parent: this }));
+      const tls = args.pki.certificate(`galera-${node.name}`, { commonName: node.name, ipAddresses: [node.address], usages: ["server", "client"] });
+      const secretFiles = pulumi.secret(
+        pulumi.all([root.result, sst.result, app.result, tls]).apply(([rootPassword, sstPassword, appPassword, material]) => [
+          ...renderGaleraSecretFiles({ rootPassword, sstPassword, appPassword }),
+          ...renderGaleraTlsFiles(material),
+        ]),
+      );
+      nodeFiles.push(new NodeFiles(`${name}-secrets-${node.name}`, { connection, files: secretFiles, paths: secretPaths, protectedDirs: args.protectedDirs }, { parent: this }));
+    }
+
     for (const unit of bundle.units) {
       new FleetUnit(`${name}-${unit.name.replace(/@?\.service$/, "")}`, { connection: args.fleetConnection, unit, activeTimeoutSeconds: 600 }, {
         parent: this,
-        dependsOn: [...files, ...envFiles],
+        dependsOn: nodeFiles,
       });
     }
     this.endpoint = { hosts: nodes.map((n) => n.address), port: s.proxyPort, database: s.database, user: s.user };

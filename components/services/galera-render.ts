@@ -3,13 +3,23 @@
  * - official image `mariadb:11.4` (the thesis's image no longer exists);
  * - member data on a node-local persistent path (`/var/lib/xen-coreos/galera`), not in
  *   the container and not on NFS;
- * - no password in any unit: `EnvironmentFile=/etc/xen-coreos/galera.env` (root-only, 0600)
- *   and `docker run -e NAME`, which copies the value from docker's own environment;
- * - SST credential: `galera.cnf` holds no credential. At each start the member's
- *   ExecStartPre writes `wsrep_sst_auth` from the env file into
- *   `/run/xen-coreos/galera/<i>/sst-auth.cnf` (tmpfs, 0400, owned by the image's mysql
- *   uid), mounted read-only as `/etc/mysql/conf.d/99-sst-auth.cnf`; it never appears in a
- *   unit, a command line or the share;
+ * - secure by default (issue 12): replication (gcomm, IST) over TLS with the deployment CA
+ *   (`socket.ssl_*`: galera-4 always verifies the peer and fails without a peer certificate,
+ *   so a node without a certificate of this CA cannot join), SST over TLS (`[sst]
+ *   ssl-mode=VERIFY_CA`: the SST scripts' socat checks both ends against the CA), and TLS
+ *   on 3306 with `REQUIRE SSL` for the one remote account with privileges (the app user);
+ * - ports published on the node's address only (`-p ${COREOS_PUBLIC_IPV4}:PORT:PORT`);
+ * - `root` only from localhost (the image's `MARIADB_ROOT_HOST=localhost`); the SST user
+ *   local only; the health-check user without password (HAProxy's mysql-check sends none)
+ *   and without privileges, from the db nodes' addresses (where HAProxy runs) and localhost;
+ * - no password in any unit, command line or container configuration: the passwords are
+ *   root-only files (0600) under `/etc/xen-coreos/galera/secrets/` written by NodeFiles; the
+ *   ExecStartPre stages them (mysql-owned, 0400, tmpfs) for the image's `*_FILE` variables,
+ *   which hold only paths, and only while the data dir is uninitialised (the only time the
+ *   image needs them); the SST credential goes into `/run/xen-coreos/galera/<i>/sst-auth.cnf`
+ *   (tmpfs, 0400, mysql-owned), mounted as `/etc/mysql/conf.d/99-sst-auth.cnf`;
+ * - nothing root runs or reads as config comes from the NFS share: galera.cnf, the initdb
+ *   script, haproxy.cfg and the scripts are node-local under `/etc/xen-coreos/galera/`;
  * - bootstrap decided in ExecStartPre from etcd: join when another member is alive;
  *   otherwise bootstrap only with a local state that may bootstrap (Galera's
  *   `safe_to_bootstrap: 1`, or an empty data dir while etcd has never seen a cluster)
@@ -20,7 +30,6 @@
  *
  * Pure: plain values in, strings out.
  */
-import { shq } from "../shell";
 import { RenderedFile, RenderedUnit, ServiceBundle, XFleet, instanceName, renderUnitFile, templateName, unitName } from "../fleet/unit-file";
 import {
   absPath,
@@ -44,11 +53,17 @@ export const GALERA_DEFAULTS = {
   proxyUnit: "galera-proxy.service",
   proxyContainer: "galera-proxy",
   dataDir: "/var/lib/xen-coreos/galera",
-  envFile: "/etc/xen-coreos/galera.env",
   runDir: "/run/xen-coreos/galera",
-  /** Share directory with galera.cnf, initdb.d/ and haproxy/. */
-  confDir: "/mnt/nfs/services/galera",
-  scriptDir: "/mnt/nfs/services/scripts",
+  /** Node-local, root-owned directory with galera.cnf, initdb.d/, haproxy/ (written by NodeFiles). */
+  confDir: "/etc/xen-coreos/galera",
+  scriptDir: "/etc/xen-coreos/galera/scripts",
+  /** Root-only password files (0600), one per account. */
+  secretsDir: "/etc/xen-coreos/galera/secrets",
+  /** The node's certificate, its key (0600) and the deployment CA. */
+  tlsDir: "/etc/xen-coreos/galera/tls",
+  /** Where the member's container sees the staged TLS files and password files. */
+  containerTlsDir: "/etc/mysql/xen-coreos/tls",
+  containerSecretsDir: "/etc/mysql/xen-coreos/secrets",
   etcdPrefix: "/xen-coreos/galera",
   provider: "/usr/lib/galera/libgalera_smm.so",
   /** uid/gid of `mysql` in the official mariadb image. */
@@ -69,6 +84,10 @@ export const GALERA_PORTS = [3306, 4444, 4567, 4568] as const;
 export const PRESTART_SCRIPT = "galera-prestart.sh";
 export const DISCOVERY_SCRIPT = "galera-discovery.sh";
 export const INITDB_SCRIPT = "10-xen-coreos-users.sh";
+/** File names under `secretsDir` (and the staged copies the container reads). */
+export const GALERA_SECRET_FILES = { root: "root-password", app: "app-password", sst: "sst-password" } as const;
+/** File names under `tlsDir` (and the staged copies the container reads). */
+export const GALERA_TLS_FILES = { ca: "ca.pem", cert: "cert.pem", key: "key.pem" } as const;
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const SQL_USER_RE = /^[A-Za-z0-9_]{1,32}$/;
@@ -99,17 +118,28 @@ export interface GaleraCnfArgs {
   /** `wsrep_node_name`; omit when the unit passes it at start (`--wsrep-node-name`). */
   nodeName?: string;
   sstMethod: SstMethod;
-  /** SST user, named in the comment; its credential comes from the env file at start. */
+  /** SST user, named in the comment; its credential comes from the password file at start. */
   sstUser?: string;
   /** Galera provider library. Defaults to `/usr/lib/galera/libgalera_smm.so`. */
   provider?: string;
-  /** `bind-address` inside the container. Defaults to `0.0.0.0`. */
+  /**
+   * `bind-address` inside the container. Defaults to `0.0.0.0`: in docker's bridge network the
+   * container's only address is its bridge address, which the node publishes on its own
+   * address only (`-p ${COREOS_PUBLIC_IPV4}:…`); the node's address does not exist inside it.
+   */
   bindAddress?: string;
   /** Extra `wsrep_provider_options`, e.g. ["gcache.size=512M"]. `ist.recv_bind=0.0.0.0` is always set. */
   providerOptions?: string[];
+  /**
+   * TLS for replication, IST, SST and clients, with the files the member's container sees in
+   * `tlsDir` (ca.pem, cert.pem, key.pem). Defaults to true; false only to measure its cost.
+   */
+  tls?: boolean;
+  /** Defaults to `/etc/mysql/xen-coreos/tls` (the container's view of the staged files). */
+  tlsDir?: string;
 }
 
-/** The `galera.cnf` of every member (on the share); holds no credential. */
+/** The `galera.cnf` of every member (node-local, `/etc/xen-coreos/galera/galera.cnf`); holds no credential. */
 export function renderGaleraCnf(args: GaleraCnfArgs): string {
   if (!NAME_RE.test(args.clusterName)) throw new Error(`clusterName ${JSON.stringify(args.clusterName)} must be 1-64 characters of [A-Za-z0-9_-]`);
   if (args.clusterAddresses.length === 0) throw new Error("clusterAddresses is empty: list the address of every db node");
@@ -120,24 +150,38 @@ export function renderGaleraCnf(args: GaleraCnfArgs): string {
   const provider = absPath(args.provider ?? GALERA_DEFAULTS.provider, "provider");
   const bind = args.bindAddress ?? "0.0.0.0";
   if (!/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(bind)) throw new Error(`bindAddress ${JSON.stringify(bind)} must be an IPv4 address`);
-  const options = ["ist.recv_bind=0.0.0.0", ...(args.providerOptions ?? [])];
+  const tls = args.tls ?? true;
+  const tlsDir = absPath(args.tlsDir ?? GALERA_DEFAULTS.containerTlsDir, "tlsDir");
+  const f = (name: keyof typeof GALERA_TLS_FILES) => `${tlsDir}/${GALERA_TLS_FILES[name]}`;
+  const tlsOptions = tls ? [`socket.ssl_key=${f("key")}`, `socket.ssl_cert=${f("cert")}`, `socket.ssl_ca=${f("ca")}`, "socket.dynamic=false"] : [];
+  const options = [...tlsOptions, "ist.recv_bind=0.0.0.0", ...(args.providerOptions ?? [])];
   for (const o of options) if (!/^[a-z_.]+=[A-Za-z0-9_.:/-]+$/.test(o)) throw new Error(`provider option ${JSON.stringify(o)} must be key=value`);
   const lines = [
-    `# MariaDB Galera settings of cluster ${args.clusterName}. Rendered by xen-coreos; do not edit on the share.`,
+    `# MariaDB Galera settings of cluster ${args.clusterName}. Rendered by xen-coreos (node-local; the next \`pulumi up\` rewrites it).`,
     "# No credential here: wsrep_sst_auth is written at each start into",
-    "# /etc/mysql/conf.d/99-sst-auth.cnf (tmpfs, mode 0400) from the root-only /etc/xen-coreos/galera.env.",
+    "# /etc/mysql/conf.d/99-sst-auth.cnf (tmpfs, mode 0400) from the root-only /etc/xen-coreos/galera/secrets/.",
     "[mysqld]",
     `bind-address=${bind}`,
     "binlog_format=ROW",
     "default_storage_engine=InnoDB",
     "innodb_autoinc_lock_mode=2",
+  ];
+  if (tls) {
+    lines.push(
+      "# TLS on 3306 (accounts with REQUIRE SSL refuse anything else); the SST scripts read these too.",
+      `ssl-ca=${f("ca")}`,
+      `ssl-cert=${f("cert")}`,
+      `ssl-key=${f("key")}`,
+    );
+  }
+  lines.push(
     "",
     "[galera]",
     "wsrep_on=ON",
     `wsrep_provider=${provider}`,
     `wsrep_cluster_name=${args.clusterName}`,
     `wsrep_cluster_address=gcomm://${addresses.join(",")}`,
-  ];
+  );
   if (args.nodeAddress !== undefined) lines.push(`wsrep_node_address=${hostPort(args.nodeAddress, "nodeAddress")}`);
   if (args.nodeName !== undefined) {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(args.nodeName)) throw new Error(`nodeName ${JSON.stringify(args.nodeName)} must be [A-Za-z0-9_.-]`);
@@ -145,50 +189,66 @@ export function renderGaleraCnf(args: GaleraCnfArgs): string {
   }
   lines.push(`wsrep_sst_method=${args.sstMethod}`);
   if (args.sstMethod === "mariabackup") lines.push(`# SST user: ${sstUser} (credential from 99-sst-auth.cnf).`);
+  if (tls) lines.push("# Group communication and IST over TLS: galera-4 verifies every peer against ssl_ca and refuses one without a certificate.");
   lines.push("# Listen for IST on every container address; the advertised address is the node's.");
   lines.push(`wsrep_provider_options="${options.join(";")}"`);
+  if (tls) {
+    lines.push(
+      "",
+      "[sst]",
+      "# SST over TLS, both ends checked against the CA (mariabackup: socat openssl; rsync: stunnel,",
+      "# which the mariadb image lacks, so the settings refuse rsync with TLS).",
+      "ssl-mode=VERIFY_CA",
+    );
+  }
   return lines.join("\n") + "\n";
 }
 
-export interface GaleraEnvArgs {
+export interface GaleraSecretArgs {
   rootPassword: string;
   sstPassword: string;
   appPassword: string;
-  /** Defaults to `app`. */
-  appUser?: string;
-  /** Database created for the app user on first start; omitted when undefined. */
-  appDatabase?: string;
-  /** Defaults to `mariabackup`. */
-  sstUser?: string;
-  /** Passwordless, privilege-less user of the HAProxy health check. Defaults to `haproxy_check`. */
-  checkUser?: string;
+  /** Defaults to `/etc/xen-coreos/galera/secrets`. */
+  secretsDir?: string;
 }
 
-/** Content and mode (0600, root) of `/etc/xen-coreos/galera.env`, read by systemd and sh alike. */
-export function renderGaleraEnvFile(args: GaleraEnvArgs): { content: string; mode: number } {
+/**
+ * The password files of a db node (root-only, 0600; a Pulumi secret in the program): one
+ * password per file, read by the prestart script, never by systemd, a command line or docker.
+ */
+export function renderGaleraSecretFiles(args: GaleraSecretArgs): RenderedFile[] {
+  const dir = absPath(args.secretsDir ?? GALERA_DEFAULTS.secretsDir, "secretsDir");
   const secret = (value: string, what: string) => {
     if (typeof value !== "string" || value.length === 0) throw new Error(`${what} is empty`);
-    if (/[\r\n\0]/.test(value)) throw new Error(`${what} contains a newline or NUL, which an environment file cannot hold`);
-    // systemd's EnvironmentFile= parser and sh agree on single-quoted text only when it holds
-    // no ' (sh's '\'' idiom is read differently by systemd) and no \ (older systemd unescapes it).
-    if (/['\\]/.test(value)) {
-      throw new Error(`${what} contains ' or \\, which systemd's EnvironmentFile= and sh read differently; generate it without those characters`);
-    }
-    return shq(value);
+    if (/[\r\n\0]/.test(value)) throw new Error(`${what} contains a newline or NUL, which a one-line password file cannot hold`);
+    return `${value}\n`;
   };
-  const lines = [
-    "# Galera credentials. Root-only (0600): read by systemd (EnvironmentFile=) for galera@.service.",
-    `MARIADB_ROOT_PASSWORD=${secret(args.rootPassword, "rootPassword")}`,
-    `MARIADB_USER=${sqlUser(args.appUser ?? GALERA_DEFAULTS.appUser, "appUser")}`,
-    `MARIADB_PASSWORD=${secret(args.appPassword, "appPassword")}`,
+  return [
+    { path: `${dir}/${GALERA_SECRET_FILES.root}`, content: secret(args.rootPassword, "rootPassword"), mode: 0o600 },
+    { path: `${dir}/${GALERA_SECRET_FILES.app}`, content: secret(args.appPassword, "appPassword"), mode: 0o600 },
+    { path: `${dir}/${GALERA_SECRET_FILES.sst}`, content: secret(args.sstPassword, "sstPassword"), mode: 0o600 },
   ];
-  if (args.appDatabase !== undefined) lines.push(`MARIADB_DATABASE=${sqlUser(args.appDatabase, "appDatabase")}`);
-  lines.push(
-    `GALERA_SST_USER=${sqlUser(args.sstUser ?? GALERA_DEFAULTS.sstUser, "sstUser")}`,
-    `GALERA_SST_PASSWORD=${secret(args.sstPassword, "sstPassword")}`,
-    `GALERA_CHECK_USER=${sqlUser(args.checkUser ?? GALERA_DEFAULTS.checkUser, "checkUser")}`,
-  );
-  return { content: lines.join("\n") + "\n", mode: 0o600 };
+}
+
+/** PEM texts of one db node's certificate (plain strings; the program keeps them secret). */
+export interface GaleraTlsPem {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+/** The TLS files of a db node: the CA and the node's certificate (0644), its key (0600). */
+export function renderGaleraTlsFiles(pem: GaleraTlsPem, tlsDir: string = GALERA_DEFAULTS.tlsDir): RenderedFile[] {
+  const dir = absPath(tlsDir, "tlsDir");
+  const check = (text: string, re: RegExp, what: string) => {
+    if (typeof text !== "string" || !re.test(text)) throw new Error(`${what} is not PEM text`);
+    return text.endsWith("\n") ? text : `${text}\n`;
+  };
+  return [
+    { path: `${dir}/${GALERA_TLS_FILES.ca}`, content: check(pem.caPem, /-----BEGIN CERTIFICATE-----/, "the CA certificate"), mode: 0o644 },
+    { path: `${dir}/${GALERA_TLS_FILES.cert}`, content: check(pem.certPem, /-----BEGIN CERTIFICATE-----/, "the node certificate"), mode: 0o644 },
+    { path: `${dir}/${GALERA_TLS_FILES.key}`, content: check(pem.keyPem, /-----BEGIN (RSA )?PRIVATE KEY-----/, "the node key"), mode: 0o600 },
+  ];
 }
 
 export interface GaleraMemberUnitArgs {
@@ -199,6 +259,9 @@ export interface GaleraMemberUnitArgs {
   dataDir?: string;
   confDir?: string;
   scriptDir?: string;
+  /** The application's user and database, created on first start. Default `app` / none. */
+  appUser?: string;
+  appDatabase?: string;
 }
 
 /** `galera@.service`: one member per node (`Conflicts=galera@*.service`), on db machines. */
@@ -207,21 +270,30 @@ export function renderGaleraMemberUnit(args: GaleraMemberUnitArgs = {}): Rendere
   const dataDir = absPath(args.dataDir ?? GALERA_DEFAULTS.dataDir, "dataDir");
   const confDir = absPath(args.confDir ?? GALERA_DEFAULTS.confDir, "confDir");
   const scriptDir = absPath(args.scriptDir ?? GALERA_DEFAULTS.scriptDir, "scriptDir");
+  const appUser = sqlUser(args.appUser ?? GALERA_DEFAULTS.appUser, "appUser");
   const run = `${GALERA_DEFAULTS.runDir}/%i`;
+  const secrets = GALERA_DEFAULTS.containerSecretsDir;
   const xFleet: XFleet = {
     machineMetadata: [...(args.machineMetadata ?? GALERA_DEFAULTS.machineMetadata)],
     conflicts: [`${GALERA_DEFAULTS.prefix}@*.service`],
   };
+  // Only paths and names: the image's *_FILE variables read the staged password files.
+  const envValues: Array<[string, string]> = [
+    ["MARIADB_ROOT_HOST", "localhost"],
+    ["MARIADB_ROOT_PASSWORD_FILE", `${secrets}/${GALERA_SECRET_FILES.root}`],
+    ["MARIADB_USER", appUser],
+    ["MARIADB_PASSWORD_FILE", `${secrets}/${GALERA_SECRET_FILES.app}`],
+  ];
+  if (args.appDatabase !== undefined) envValues.push(["MARIADB_DATABASE", sqlUser(args.appDatabase, "appDatabase")]);
+  envValues.push(["GALERA_SST_PASSWORD_FILE", `${secrets}/${GALERA_SECRET_FILES.sst}`]);
   const text = renderUnitFile({
     unit: [
       ["Description", "MariaDB Galera member %i"],
       ["After", "docker.service"],
       ["Requires", "docker.service"],
-      ["RequiresMountsFor", `${confDir} ${scriptDir}`],
     ],
     service: [
       ["EnvironmentFile", "/etc/environment"],
-      ["EnvironmentFile", GALERA_DEFAULTS.envFile],
       // Written by the prestart script: GALERA_NEW_CLUSTER=--wsrep-new-cluster or empty.
       ["EnvironmentFile", `-${run}/bootstrap.env`],
       ["TimeoutStartSec", "600"],
@@ -230,22 +302,17 @@ export function renderGaleraMemberUnit(args: GaleraMemberUnitArgs = {}): Rendere
         {
           container: `${GALERA_DEFAULTS.prefix}-%i`,
           image: imageRef(args.image ?? GALERA_DEFAULTS.image),
-          ports: GALERA_PORTS.map((p) => `${p}:${p}`),
+          // On the node's address only: nothing listens on another interface of the node.
+          ports: GALERA_PORTS.map((p) => `\${COREOS_PUBLIC_IPV4}:${p}:${p}`),
           volumes: [
             `${dataDir}:/var/lib/mysql`,
             `${confDir}/galera.cnf:/etc/mysql/conf.d/60-galera.cnf:ro`,
             `${run}/sst-auth.cnf:/etc/mysql/conf.d/99-sst-auth.cnf:ro`,
+            `${run}/tls:${GALERA_DEFAULTS.containerTlsDir}:ro`,
+            `${run}/secrets:${secrets}:ro`,
             `${confDir}/initdb.d:/docker-entrypoint-initdb.d:ro`,
           ],
-          env: [
-            "MARIADB_ROOT_PASSWORD",
-            "MARIADB_USER",
-            "MARIADB_PASSWORD",
-            "MARIADB_DATABASE",
-            "GALERA_SST_USER",
-            "GALERA_SST_PASSWORD",
-            "GALERA_CHECK_USER",
-          ],
+          envValues,
           // $GALERA_NEW_CLUSTER as its own word: empty gives no argument at all.
           args: ["--wsrep-node-address=${COREOS_PUBLIC_IPV4}", "--wsrep-node-name=%H", "$GALERA_NEW_CLUSTER"],
           stopTimeout: GALERA_DEFAULTS.stopTimeout,
@@ -285,7 +352,6 @@ export function renderGaleraDiscoveryUnit(args: GaleraDiscoveryUnitArgs = {}): R
       ["Description", "Publish Galera member %i (host, ip, port) in etcd"],
       ["BindsTo", member],
       ["After", member],
-      ["RequiresMountsFor", script],
     ],
     service: [
       ["EnvironmentFile", "/etc/environment"],
@@ -310,11 +376,15 @@ export interface GaleraScriptArgs {
   dataDir?: string;
   mysqlUid?: number;
   bootstrapLockTtl?: number;
+  secretsDir?: string;
+  tlsDir?: string;
+  sstUser?: string;
 }
 
 /**
- * `galera-prestart.sh MEMBER` (ExecStartPre of galera@MEMBER): writes the SST credential
- * file and `bootstrap.env`. Bootstrap rule:
+ * `galera-prestart.sh MEMBER` (ExecStartPre of galera@MEMBER): stages the TLS files and,
+ * on an uninitialised data dir only, the password files for the container (mysql-owned,
+ * 0400, tmpfs); writes the SST credential file and `bootstrap.env`. Bootstrap rule:
  * 1. another member is published under `$GALERA_PREFIX/members` → join;
  * 2. local state: `grastate.dat` with `safe_to_bootstrap: 1` → may bootstrap; other data →
  *    join (this node did not leave last); empty data dir → may bootstrap only if
@@ -332,7 +402,11 @@ export function renderPrestartScript(args: GaleraScriptArgs = {}): string {
     file: PRESTART_SCRIPT,
     description: [
       "ExecStartPre of galera@MEMBER.service: prepares the member's start.",
-      "  - writes RUN_DIR/MEMBER/sst-auth.cnf (wsrep_sst_auth from GALERA_SST_USER/GALERA_SST_PASSWORD,",
+      "  - copies TLS_DIR's ca.pem, cert.pem, key.pem to RUN_DIR/MEMBER/tls (mode 0400, owner MYSQL_UID);",
+      "  - copies SECRETS_DIR's password files to RUN_DIR/MEMBER/secrets (0400, MYSQL_UID) while the data",
+      "    dir is uninitialised (the image reads them through its *_FILE variables on first start only);",
+      "    afterwards they are staged empty, so no password reaches the server's environment;",
+      "  - writes RUN_DIR/MEMBER/sst-auth.cnf (wsrep_sst_auth from GALERA_SST_USER and SECRETS_DIR/sst-password,",
       "    mode 0400, owner MYSQL_UID), mounted into the container; the password never reaches a command line;",
       "  - decides bootstrap and writes RUN_DIR/MEMBER/bootstrap.env:",
       "    GALERA_NEW_CLUSTER=--wsrep-new-cluster only when no member is alive, the local state may",
@@ -346,7 +420,10 @@ export function renderPrestartScript(args: GaleraScriptArgs = {}): string {
       { name: "GALERA_PREFIX", value: etcdDir(args.etcdPrefix ?? GALERA_DEFAULTS.etcdPrefix), doc: "etcd directory of the cluster" },
       { name: "DATA_DIR", value: absPath(args.dataDir ?? GALERA_DEFAULTS.dataDir, "dataDir"), doc: "node-local data directory" },
       { name: "RUN_DIR", value: GALERA_DEFAULTS.runDir, doc: "tmpfs directory for per-member start files" },
-      { name: "MYSQL_UID", value: uid, doc: "uid of mysql in the image (owner of sst-auth.cnf)" },
+      { name: "MYSQL_UID", value: uid, doc: "uid of mysql in the image (owner of the staged files)" },
+      { name: "SECRETS_DIR", value: absPath(args.secretsDir ?? GALERA_DEFAULTS.secretsDir, "secretsDir"), doc: "root-only password files (NodeFiles)" },
+      { name: "TLS_DIR", value: absPath(args.tlsDir ?? GALERA_DEFAULTS.tlsDir, "tlsDir"), doc: "the node's certificate, key and CA (NodeFiles)" },
+      { name: "GALERA_SST_USER", value: sqlUser(args.sstUser ?? GALERA_DEFAULTS.sstUser, "sstUser"), doc: "the SST account" },
       { name: "BOOTSTRAP_LOCK_TTL", value: lockTtl, doc: "seconds the bootstrap lock is held" },
     ],
     body: `${ETCD_SH}
@@ -354,23 +431,45 @@ die() { log "$*"; exit 1; }
 
 member="\${1:-}"
 case "$member" in ''|*[!A-Za-z0-9_.-]*) die "usage: $0 MEMBER (e.g. 1)" ;; esac
-[ -n "\${GALERA_SST_USER:-}" ] || die "GALERA_SST_USER is not set (EnvironmentFile /etc/xen-coreos/galera.env)"
-[ -n "\${GALERA_SST_PASSWORD:-}" ] || die "GALERA_SST_PASSWORD is not set (EnvironmentFile /etc/xen-coreos/galera.env)"
-case "$GALERA_SST_USER" in *[!A-Za-z0-9_]*) die "GALERA_SST_USER must be [A-Za-z0-9_]" ;; esac
+case "$GALERA_SST_USER" in ''|*[!A-Za-z0-9_]*) die "GALERA_SST_USER must be [A-Za-z0-9_]" ;; esac
+for f in ${GALERA_SECRET_FILES.root} ${GALERA_SECRET_FILES.app} ${GALERA_SECRET_FILES.sst}; do
+    [ -s "$SECRETS_DIR/$f" ] || die "$SECRETS_DIR/$f is missing or empty (written by pulumi up: GaleraCluster's NodeFiles)"
+done
+for f in ${GALERA_TLS_FILES.ca} ${GALERA_TLS_FILES.cert} ${GALERA_TLS_FILES.key}; do
+    [ -s "$TLS_DIR/$f" ] || die "$TLS_DIR/$f is missing or empty (written by pulumi up: GaleraCluster's NodeFiles)"
+done
 
 umask 077
 dir="$RUN_DIR/$member"
-mkdir -p "$dir" "$DATA_DIR" || die "cannot create $dir or $DATA_DIR"
+mkdir -p "$dir/tls" "$dir/secrets" "$DATA_DIR" || die "cannot create $dir or $DATA_DIR"
+if ! { chown "$MYSQL_UID:$MYSQL_UID" "$dir/tls" "$dir/secrets" && chmod 0500 "$dir/tls" "$dir/secrets"; }; then
+    die "cannot set the owner or mode of $dir/tls and $dir/secrets"
+fi
 
-# 1. SST credential, in MariaDB option-file syntax ("..." with \\\\ and \\" escaped).
-escaped=$(printf '%s' "$GALERA_SST_PASSWORD" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g')
+# put SRC DEST: a copy of SRC (or, with SRC empty, an empty file) owned by MYSQL_UID, mode 0400.
+put() {
+    if [ -n "$1" ]; then cat "$1" >"$2.new" || die "cannot read $1"; else : >"$2.new" || die "cannot write $2.new"; fi
+    if ! { chown "$MYSQL_UID:$MYSQL_UID" "$2.new" && chmod 0400 "$2.new" && mv -f "$2.new" "$2"; }; then
+        die "cannot stage $2"
+    fi
+}
+
+# 1. TLS files, readable by the server only.
+for f in ${GALERA_TLS_FILES.ca} ${GALERA_TLS_FILES.cert} ${GALERA_TLS_FILES.key}; do put "$TLS_DIR/$f" "$dir/tls/$f"; done
+
+# 2. Password files for the image's first start; empty once the data dir is initialised.
+if [ -d "$DATA_DIR/mysql" ]; then from=; else from=$SECRETS_DIR; fi
+for f in ${GALERA_SECRET_FILES.root} ${GALERA_SECRET_FILES.app} ${GALERA_SECRET_FILES.sst}; do put "\${from:+$from/$f}" "$dir/secrets/$f"; done
+
+# 3. SST credential, in MariaDB option-file syntax ("..." with \\\\ and \\" escaped).
+escaped=$(sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' "$SECRETS_DIR/${GALERA_SECRET_FILES.sst}" | head -n 1)
 printf '[mariadb]\\nwsrep_sst_auth="%s:%s"\\n' "$GALERA_SST_USER" "$escaped" >"$dir/sst-auth.cnf.new"
 if ! { chown "$MYSQL_UID:$MYSQL_UID" "$dir/sst-auth.cnf.new" && chmod 0400 "$dir/sst-auth.cnf.new"; }; then
     die "cannot set the owner or mode of $dir/sst-auth.cnf.new"
 fi
 mv -f "$dir/sst-auth.cnf.new" "$dir/sst-auth.cnf"
 
-# 2. Bootstrap decision.
+# 4. Bootstrap decision.
 decide() {
     if ! live=$(etcd ls --recursive "$GALERA_PREFIX/members" 2>&1); then
         case "$live" in
@@ -442,13 +541,14 @@ export function renderDiscoveryScript(args: GaleraScriptArgs & { docker?: string
       "        GALERA_PREFIX/members/MEMBER/{host,ip,port} with ttl DISCOVERY_TTL; else remove them.",
       "        SIGTERM/SIGINT/SIGHUP remove them before exiting.",
       "  stop  remove them (the unit's ExecStop).",
-      "The state is asked with GALERA_STATE_CMD when set, else through docker exec as GALERA_CHECK_USER.",
+      "The state is asked with GALERA_STATE_CMD when set, else through docker exec as GALERA_CHECK_USER",
+      "(over the container's socket: the check user exists for localhost and the db nodes' addresses only).",
     ],
     defaults: [
       ...etcdDefaults(args.etcdctl, args.etcdEndpoint),
       { name: "DOCKER", value: absPath(args.docker ?? "/usr/bin/docker", "docker path"), doc: "docker client" },
       { name: "GALERA_PREFIX", value: etcdDir(args.etcdPrefix ?? GALERA_DEFAULTS.etcdPrefix), doc: "etcd directory of the cluster" },
-      { name: "GALERA_CHECK_USER", value: GALERA_DEFAULTS.checkUser, doc: "passwordless user allowed to read status" },
+      { name: "GALERA_CHECK_USER", value: GALERA_DEFAULTS.checkUser, doc: "passwordless, privilege-less user allowed to read status (localhost)" },
       { name: "MEMBER_PORT", value: 3306, doc: "client port published by the member" },
       { name: "DISCOVERY_INTERVAL", value: GALERA_DEFAULTS.discoveryInterval, doc: "seconds between refreshes" },
       { name: "DISCOVERY_TTL", value: GALERA_DEFAULTS.discoveryTtl, doc: "key ttl in seconds" },
@@ -476,7 +576,7 @@ synced() {
     if [ -n "\${GALERA_STATE_CMD:-}" ]; then
         out=$(sh -c "$GALERA_STATE_CMD" 2>/dev/null) || return 1
     else
-        out=$("$DOCKER" exec "galera-$member" mariadb --protocol=tcp -h 127.0.0.1 -u "$GALERA_CHECK_USER" \\
+        out=$("$DOCKER" exec "galera-$member" mariadb --protocol=socket -u "$GALERA_CHECK_USER" \\
             -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'" 2>/dev/null) || return 1
     fi
     # 4 = Synced; 2 = Donor/Desynced: a donor serving an SST/IST is still a member that others join.
@@ -516,36 +616,64 @@ done
   });
 }
 
+export interface InitdbArgs {
+  /** Addresses HAProxy's health check comes from: every db node (HAProxy runs on each, `source` = the node). */
+  checkHosts: string[];
+  /** Defaults to `haproxy_check`. */
+  checkUser?: string;
+  /** Defaults to `mariabackup`. */
+  sstUser?: string;
+  /** The application user the image creates (`MARIADB_USER`); gets `REQUIRE SSL` when `tls`. Defaults to `app`. */
+  appUser?: string;
+  /** Defaults to true. */
+  tls?: boolean;
+}
+
 /**
  * `initdb.d/10-xen-coreos-users.sh`: sourced by the mariadb image's entrypoint on first
- * initialisation (empty data dir). Creates the SST user and the passwordless, privilege-less
- * health-check user from the container environment; values are SQL-escaped.
+ * initialisation (empty data dir), after it created root@localhost (MARIADB_ROOT_HOST=localhost)
+ * and the app user. Creates the SST user (local only, password from GALERA_SST_PASSWORD_FILE),
+ * the health-check user (no password: HAProxy's mysql-check cannot send one; no privileges;
+ * only from localhost and the db nodes), requires TLS of the app user, drops any root@'%', and
+ * unsets the password variables so the server's environment holds none.
  */
-export function renderInitdbScript(): string {
+export function renderInitdbScript(args: InitdbArgs): string {
+  if (args.checkHosts.length === 0) throw new Error("checkHosts is empty: list the db nodes' addresses (HAProxy runs on each)");
+  for (const h of args.checkHosts) if (!/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(h)) throw new Error(`check host ${JSON.stringify(h)} must be an IPv4 address`);
+  const checkUser = sqlUser(args.checkUser ?? GALERA_DEFAULTS.checkUser, "checkUser");
+  const sstUser = sqlUser(args.sstUser ?? GALERA_DEFAULTS.sstUser, "sstUser");
+  const appUser = sqlUser(args.appUser ?? GALERA_DEFAULTS.appUser, "appUser");
+  const tls = args.tls ?? true;
+  const checkAccounts = ["localhost", ...args.checkHosts].map((h) => `'${checkUser}'@'${h}'`);
   return `#!/bin/sh
 # ${INITDB_SCRIPT}
 # Sourced by the mariadb image's docker-entrypoint.sh on first initialisation only (empty
 # data dir); uses its docker_process_sql. Creates:
-#   - GALERA_SST_USER@localhost (GALERA_SST_PASSWORD) with the privileges mariabackup SST needs;
-#   - GALERA_CHECK_USER@'%' without password or privileges, for HAProxy's mysql-check.
-# Rendered by xen-coreos; do not edit on the share.
+#   - ${sstUser}@localhost (password from GALERA_SST_PASSWORD_FILE) with what mariabackup SST needs;
+#   - ${checkUser} without password or privileges, for HAProxy's mysql-check (which sends no
+#     password) from the db nodes only, and for the discovery sidecar over the socket;
+${tls ? `#   - REQUIRE SSL for ${appUser}@'%' (the server has the node's certificate);\n` : ""}#   - no root@'%' (MARIADB_ROOT_HOST=localhost already; dropped again should it exist).
+# Then unsets the password variables, so that mariadbd's environment holds no password.
+# Rendered by xen-coreos (node-local; the next \`pulumi up\` rewrites it).
 
 xc_sql_string() {
     printf "'%s'" "$(printf '%s' "$1" | sed -e 's/\\\\/\\\\\\\\/g' -e "s/'/''/g")"
 }
 
-if [ -n "\${GALERA_SST_USER:-}" ] && [ -n "\${GALERA_SST_PASSWORD:-}" ]; then
-    docker_process_sql --database=mysql <<EOSQL
-CREATE USER IF NOT EXISTS $(xc_sql_string "$GALERA_SST_USER")@'localhost' IDENTIFIED BY $(xc_sql_string "$GALERA_SST_PASSWORD");
-GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO $(xc_sql_string "$GALERA_SST_USER")@'localhost';
-EOSQL
+if [ -z "\${GALERA_SST_PASSWORD_FILE:-}" ] || [ ! -s "$GALERA_SST_PASSWORD_FILE" ]; then
+    echo "${INITDB_SCRIPT}: GALERA_SST_PASSWORD_FILE is not a readable password file" >&2
+    exit 1
 fi
+xc_sst_password=$(head -n 1 "$GALERA_SST_PASSWORD_FILE")
 
-if [ -n "\${GALERA_CHECK_USER:-}" ]; then
-    docker_process_sql --database=mysql <<EOSQL
-CREATE USER IF NOT EXISTS $(xc_sql_string "$GALERA_CHECK_USER")@'%';
-EOSQL
-fi
+docker_process_sql --database=mysql <<EOSQL
+DROP USER IF EXISTS 'root'@'%';
+CREATE USER IF NOT EXISTS '${sstUser}'@'localhost' IDENTIFIED BY $(xc_sql_string "$xc_sst_password");
+GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO '${sstUser}'@'localhost';
+${checkAccounts.map((a) => `CREATE USER IF NOT EXISTS ${a};`).join("\n")}
+${tls ? `ALTER USER IF EXISTS '${appUser}'@'%' REQUIRE SSL;\n` : ""}EOSQL
+
+unset xc_sst_password MARIADB_ROOT_PASSWORD MYSQL_ROOT_PASSWORD MARIADB_PASSWORD MYSQL_PASSWORD
 `;
 }
 
@@ -559,7 +687,13 @@ export interface HaproxyCfgArgs {
   members: HaproxyMember[];
   /** Port clients connect to. */
   listenPort: number;
-  /** User of `option mysql-check` (exists on the members without password). */
+  /**
+   * The node's address: HAProxy (host network) listens on it only and connects to the members
+   * from it (`source`), so the members see the db nodes' addresses, which the check user is
+   * limited to. Omitted: every address, and the kernel's choice of source.
+   */
+  nodeAddress?: string;
+  /** User of `option mysql-check` (exists on the members without password: mysql-check sends none). */
   checkUser: string;
   /** Defaults to "leastconn"; "first" sends everything to the first healthy member. */
   balance?: "leastconn" | "first";
@@ -573,8 +707,11 @@ export interface HaproxyCfgArgs {
   maxconn?: number;
 }
 
-/** `haproxy.cfg` of the Galera proxy (on the share, `<confDir>/haproxy/haproxy.cfg`). */
+/** `haproxy.cfg` of the Galera proxy on one db node (node-local, `<confDir>/haproxy/haproxy.cfg`). */
 export function renderHaproxyCfg(args: HaproxyCfgArgs): string {
+  if (args.nodeAddress !== undefined && !/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(args.nodeAddress)) {
+    throw new Error(`haproxy nodeAddress ${JSON.stringify(args.nodeAddress)} must be an IPv4 address`);
+  }
   if (args.members.length === 0) throw new Error("haproxy members is empty: list the Galera members");
   const names = new Set<string>();
   for (const m of args.members) {
@@ -597,7 +734,7 @@ export function renderHaproxyCfg(args: HaproxyCfgArgs): string {
   const rise = n(args.rise, 2, 1, 100, "rise");
   const memberMaxconn = n(args.memberMaxconn, 1000, 1, 100000, "memberMaxconn");
   return [
-    "# HAProxy: one MySQL port for the Galera cluster. Rendered by xen-coreos; do not edit on the share.",
+    "# HAProxy: one MySQL port for the Galera cluster. Rendered by xen-coreos (node-local; the next `pulumi up` rewrites it).",
     "global",
     "    log stdout format raw local0 info",
     `    maxconn ${n(args.maxconn, 4096, 1, 1000000, "maxconn")}`,
@@ -616,8 +753,9 @@ export function renderHaproxyCfg(args: HaproxyCfgArgs): string {
     "    option redispatch",
     "",
     "listen galera",
-    `    bind :${port(args.listenPort, "listenPort")}`,
+    `    bind ${args.nodeAddress ?? ""}:${port(args.listenPort, "listenPort")}`,
     "    mode tcp",
+    ...(args.nodeAddress ? [`    source ${args.nodeAddress}`] : []),
     `    balance ${balance}`,
     `    option mysql-check user ${sqlUser(args.checkUser, "checkUser")} post-41`,
     `    default-server inter ${inter} fall ${fall} rise ${rise} maxconn ${memberMaxconn} on-marked-down shutdown-sessions`,
@@ -638,7 +776,11 @@ export interface HaproxyUnitArgs {
   global?: boolean;
 }
 
-/** `galera-proxy.service`: HAProxy publishing listenPort only. */
+/**
+ * `galera-proxy.service`: HAProxy in the node's network (`--network host`), listening on the
+ * node's address and listenPort only (its haproxy.cfg says so), and checking the members from
+ * the node's address (`source`): the check user exists for the db nodes' addresses only.
+ */
 export function renderHaproxyUnit(args: HaproxyUnitArgs): RenderedUnit {
   const confDir = absPath(args.confDir ?? GALERA_DEFAULTS.confDir, "confDir");
   const listen = port(args.listenPort, "listenPort");
@@ -651,14 +793,13 @@ export function renderHaproxyUnit(args: HaproxyUnitArgs): RenderedUnit {
       ["Description", `HAProxy: MySQL port ${listen} for the Galera cluster`],
       ["After", "docker.service"],
       ["Requires", "docker.service"],
-      ["RequiresMountsFor", `${confDir}/haproxy`],
     ],
     service: [
       ["TimeoutStartSec", "300"],
       ...dockerServiceDirectives({
         container: GALERA_DEFAULTS.proxyContainer,
         image: imageRef(args.image ?? GALERA_DEFAULTS.haproxyImage),
-        ports: [`${listen}:${listen}`],
+        network: "host",
         volumes: [`${confDir}/haproxy:/usr/local/etc/haproxy:ro`],
         stopTimeout: 10,
       }),
@@ -681,44 +822,65 @@ export interface GaleraArgs {
   sstMethod?: SstMethod;
   sstUser?: string;
   checkUser?: string;
+  /** The application's user and database. Defaults to `app` / none. */
+  appUser?: string;
+  appDatabase?: string;
+  /** TLS everywhere (replication, IST, SST, clients). Defaults to true; false only to measure its cost. */
+  tls?: boolean;
   proxy: Omit<HaproxyUnitArgs, "confDir"> & Pick<HaproxyCfgArgs, "balance">;
 }
 
-/** Units (templates with their instances) and share files of the Galera cluster. */
-export function renderGalera(args: GaleraArgs): ServiceBundle {
+/** The Galera bundle: units, nothing on the share, and each db node's own (non-secret) files. */
+export interface GaleraBundle extends ServiceBundle {
+  /**
+   * By node name: galera.cnf, the initdb script, haproxy.cfg (this node's address), the
+   * prestart and discovery scripts, under `/etc/xen-coreos/galera/`. The secret files
+   * (passwords, the node's key and certificate) come from `renderGaleraSecretFiles` and
+   * `renderGaleraTlsFiles`.
+   */
+  nodeFiles: Record<string, RenderedFile[]>;
+}
+
+/** Units (templates with their instances) and every db node's files of the Galera cluster. */
+export function renderGalera(args: GaleraArgs): GaleraBundle {
   const members = args.members ?? args.nodes.length;
   if (!Number.isInteger(members) || members < 1) throw new Error(`members ${members} must be an integer >= 1`);
   if (members > args.nodes.length) throw new Error(`members ${members} exceeds the ${args.nodes.length} db nodes; Conflicts allows one member per node`);
+  const tls = args.tls ?? true;
+  const sstMethod = args.sstMethod ?? "mariabackup";
+  if (tls && sstMethod === "rsync") {
+    throw new Error('sstMethod "rsync" cannot run over TLS in the mariadb image (wsrep_sst_rsync needs stunnel, which the image lacks). Fix: set xen-coreos:services.galera.sstMethod to "mariabackup" (socat with OpenSSL, in the image)');
+  }
   const checkUser = sqlUser(args.checkUser ?? GALERA_DEFAULTS.checkUser, "checkUser");
-  const memberUnit = renderGaleraMemberUnit({ image: args.image, machineMetadata: args.machineMetadata });
+  const memberUnit = renderGaleraMemberUnit({ image: args.image, machineMetadata: args.machineMetadata, appUser: args.appUser, appDatabase: args.appDatabase });
   const discovery = renderGaleraDiscoveryUnit({ checkUser });
   const ids = Array.from({ length: members }, (_, i) => i + 1);
   memberUnit.instances = ids.map((i) => instanceName(GALERA_DEFAULTS.prefix, i));
   discovery.instances = ids.map((i) => instanceName(GALERA_DEFAULTS.discoveryPrefix, i));
-  const files: RenderedFile[] = [
-    {
-      path: `${GALERA_DEFAULTS.confDir}/galera.cnf`,
-      content: renderGaleraCnf({
-        clusterName: args.clusterName,
-        clusterAddresses: args.nodes.map((n) => n.address),
-        sstMethod: args.sstMethod ?? "mariabackup",
-        sstUser: args.sstUser,
-      }),
-      mode: 0o644,
-    },
-    { path: `${GALERA_DEFAULTS.confDir}/initdb.d/${INITDB_SCRIPT}`, content: renderInitdbScript(), mode: 0o644 },
-    {
-      path: `${GALERA_DEFAULTS.confDir}/haproxy/haproxy.cfg`,
-      content: renderHaproxyCfg({
-        members: args.nodes.map((n) => ({ name: n.name, address: n.address, port: 3306 })),
-        listenPort: args.proxy.listenPort,
-        checkUser,
-        balance: args.proxy.balance,
-      }),
-      mode: 0o644,
-    },
-    { path: `${GALERA_DEFAULTS.scriptDir}/${PRESTART_SCRIPT}`, content: renderPrestartScript(), mode: 0o755 },
-    { path: `${GALERA_DEFAULTS.scriptDir}/${DISCOVERY_SCRIPT}`, content: renderDiscoveryScript(), mode: 0o755 },
-  ];
-  return { units: [memberUnit, discovery, renderHaproxyUnit(args.proxy)], files };
+  const dir = GALERA_DEFAULTS.confDir;
+  const cnf = renderGaleraCnf({ clusterName: args.clusterName, clusterAddresses: args.nodes.map((n) => n.address), sstMethod, sstUser: args.sstUser, tls });
+  const initdb = renderInitdbScript({ checkHosts: args.nodes.map((n) => n.address), checkUser, sstUser: args.sstUser, appUser: args.appUser, tls });
+  const prestart = renderPrestartScript({ sstUser: args.sstUser });
+  const discoveryScript = renderDiscoveryScript();
+  const nodeFiles: Record<string, RenderedFile[]> = {};
+  for (const node of args.nodes) {
+    nodeFiles[node.name] = [
+      { path: `${dir}/galera.cnf`, content: cnf, mode: 0o644 },
+      { path: `${dir}/initdb.d/${INITDB_SCRIPT}`, content: initdb, mode: 0o644 },
+      {
+        path: `${dir}/haproxy/haproxy.cfg`,
+        content: renderHaproxyCfg({
+          members: args.nodes.map((n) => ({ name: n.name, address: n.address, port: 3306 })),
+          listenPort: args.proxy.listenPort,
+          nodeAddress: node.address,
+          checkUser,
+          balance: args.proxy.balance,
+        }),
+        mode: 0o644,
+      },
+      { path: `${GALERA_DEFAULTS.scriptDir}/${PRESTART_SCRIPT}`, content: prestart, mode: 0o755 },
+      { path: `${GALERA_DEFAULTS.scriptDir}/${DISCOVERY_SCRIPT}`, content: discoveryScript, mode: 0o755 },
+    ];
+  }
+  return { units: [memberUnit, discovery, renderHaproxyUnit(args.proxy)], files: [], nodeFiles };
 }

@@ -372,8 +372,9 @@ export function plannedResources(s: StackSettings): { total: number; parts: Reco
   if (galera) {
     const cluster = s.clusters.find((c) => c.name === galera.cluster)!;
     const b = renderGaleraBundle(galera, cluster);
-    const envNodes = galeraNodes(galera, cluster).length;
-    parts[`galera: component + 3 passwords + 2 x (${envNodes} env files + ${b.files.length} files + ${b.units.length} units)`] = 1 + 3 + 2 * (envNodes + b.files.length + b.units.length);
+    const dbNodes = galeraNodes(galera, cluster).length;
+    // Per db node: two NodeFiles (config, secrets) with a command each, and its certificate (under pki).
+    parts[`galera: component + 3 passwords + ${dbNodes} db nodes x (2 x 2 file sets + 1 certificate) + 2 x ${b.units.length} units`] = 1 + 3 + 5 * dbNodes + 2 * b.units.length;
   }
   if (ftp) {
     const b = renderFtpBundle(ftp, ftp.users.map((name) => ({ name, password: "placeholder" })));

@@ -18,7 +18,6 @@ import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, Unknow
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { parseSettings } from "../../components/config/settings";
 import { renderFtpBundle, renderGaleraBundle, renderWebBundle } from "../../components/services/bundles";
-import { renderGaleraEnvFile } from "../../components/services/galera-render";
 import { renderFleetApplyScript, renderFleetReadyScript, renderNodeFileWriteScript } from "../../components/fleet/fleetctl-scripts";
 import { RenderedUnit } from "../../components/fleet/unit-file";
 import { renderVmConvergeScript } from "../../components/xen/xe-scripts";
@@ -202,6 +201,7 @@ describe("policy helpers", () => {
     ["30000-30009:30000-30009", { host: { from: 30000, to: 30009 }, container: { from: 30000, to: 30009 }, protocol: "tcp" }],
     ["[::1]:53:53/udp", { host: { from: 53, to: 53 }, container: { from: 53, to: 53 }, protocol: "udp" }],
     ["9000", { host: undefined, container: { from: 9000, to: 9000 }, protocol: "tcp" }],
+    ["${COREOS_PUBLIC_IPV4}:3306:3306", { host: { from: 3306, to: 3306 }, container: { from: 3306, to: 3306 }, protocol: "tcp" }],
   ])("parses -p %s", (spec, expected) => {
     expect(parsePublishSpec(spec)).toMatchObject(expected);
   });
@@ -212,6 +212,8 @@ describe("policy helpers", () => {
     ["8090-8080:80-90", "runs backwards"],
     ["8080-8082:80-81", "differ in length"],
     ["${PORT}:80", "not a literal port"],
+    ["${COREOS_PUBLIC_IPV4}:${PORT}:80", "not a literal port"],
+    ["${COREOS_PUBLIC_IPV4}:80", "not a literal port"],
     ["80:80/icmp", "protocol"],
     ["a:b:c:d", "not [ip:]"],
     ["http:80", "not a port"],
@@ -375,9 +377,10 @@ describe("published-ports-unique", () => {
   });
   it("refuses two units of one cluster on one host port, naming the cluster", () => {
     const apache2 = labUnits.find((u) => u.name === "apache-2.service")!;
-    const clash = fleetUnitResource(apache2, "10.50.0.101", apache2.text.replace("-p 8082:80", "-p 3307:80"));
+    // galera@ publishes 3306 on the node's address (${COREOS_PUBLIC_IPV4}:3306:3306): still host port 3306.
+    const clash = fleetUnitResource(apache2, "10.50.0.101", apache2.text.replace("-p 8082:80", "-p 3306:80"));
     const reports = runStack(publishedPortsUnique, [...labResources().filter((r) => !(r.raw.stdin as string | undefined)?.includes("apache-2 -p")), clash]);
-    expect(reports).toEqual([expect.stringContaining("cluster lab: host port 3307/tcp is published by both")]);
+    expect(reports).toEqual([expect.stringContaining("cluster lab: host port 3306/tcp is published by both")]);
   });
   it("allows one port on two clusters", () => {
     const apache = labUnits.find((u) => u.name === "apache-1.service")!;
@@ -388,7 +391,8 @@ describe("published-ports-unique", () => {
 });
 
 describe("no-plaintext-secrets", () => {
-  const env = renderGaleraEnvFile({ rootPassword: "zurmoRoot1", sstPassword: "zurmoSst2", appPassword: "zurmoApp3", appUser: "app", appDatabase: "app" }).content;
+  // A credentials file in environment-file form (what Galera used before its passwords moved to one file each).
+  const env = "# Galera credentials.\nMARIADB_ROOT_PASSWORD='zurmoRoot1'\nMARIADB_USER=app\nMARIADB_PASSWORD='zurmoApp3'\nGALERA_SST_PASSWORD='zurmoSst2'\n";
   it("accepts the Galera credentials file when it is a Pulumi secret", () => {
     expect(runResource(noPlaintextSecrets, nodeFileResource("/etc/xen-coreos/galera.env", secretWire(env)))).toEqual([]);
   });
@@ -399,7 +403,7 @@ describe("no-plaintext-secrets", () => {
     expect(reports.join("\n")).not.toMatch(/zurmo/);
   });
   it("refuses a unit with a password in its text (the thesis's galera unit)", () => {
-    const text = galeraUnit.text.replace("-e MARIADB_ROOT_PASSWORD ", "-e MYSQL_ROOT_PASSWORD=zurmo ");
+    const text = galeraUnit.text.replace("-e MARIADB_ROOT_HOST=localhost ", "-e MYSQL_ROOT_PASSWORD=zurmo ");
     expect(runResource(noPlaintextSecrets, fleetUnitResource(galeraUnit, undefined, text))).toEqual([
       expect.stringMatching(/^fleet unit galera@\.service, line \d+: MYSQL_ROOT_PASSWORD has a literal value in plain text/),
     ]);
@@ -412,7 +416,7 @@ describe("no-plaintext-secrets", () => {
     for (const u of labUnits) expect(runResource(noPlaintextSecrets, fleetUnitResource(u))).toEqual([]);
     const files = [
       ...renderWebBundle(LAB.services.web!).files,
-      ...renderGaleraBundle(LAB.services.galera!, labCluster).files,
+      ...Object.values(renderGaleraBundle(LAB.services.galera!, labCluster).nodeFiles).flat(),
       ...renderFtpBundle(LAB.services.ftp!, [{ name: "customer1", password: "placeholder" }]).files.filter((f) => !f.path.endsWith("users.passwd")),
     ];
     expect(files.length).toBeGreaterThan(5);

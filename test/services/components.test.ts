@@ -71,10 +71,16 @@ describe("services of the lab stack", () => {
     }
     for (const u of lab.units) for (const s of secrets) expect(u.inputs.stdin).not.toContain(s);
     for (const node of ["coreos1", "coreos2", "coreos3"]) {
-      const env = lab.recorder.named(`galera-env-${node}-file`);
-      expect(env.secretPaths).toContain("stdin");
-      expect(env.inputs.create).toContain("mode=0600");
-      expect(env.inputs.stdin).toContain(`MARIADB_PASSWORD=${secrets[0]}`);
+      // The node's password files, key and certificate: one secret set per db node, on that node.
+      const set = lab.recorder.named(`galera-secrets-${node}-files`);
+      expect(set.secretPaths).toContain("stdin");
+      expect(set.inputs.stdin).toMatch(new RegExp(`==> 0600 [0-9a-f]{64} /etc/xen-coreos/galera/secrets/app-password\\n\\|${secrets[0]}\\n`));
+      expect(set.inputs.stdin).toMatch(/==> 0600 [0-9a-f]{64} \/etc\/xen-coreos\/galera\/tls\/key\.pem\n\|-----BEGIN RSA PRIVATE KEY-----/);
+      // The config set is plain (a readable preview diff) and holds no password.
+      const config = lab.recorder.named(`galera-files-${node}-files`);
+      expect(config.secretPaths).not.toContain("stdin");
+      expect(config.inputs.stdin).toContain("/etc/xen-coreos/galera/galera.cnf");
+      for (const s of secrets) expect(config.inputs.stdin).not.toContain(s);
     }
     for (const node of ["coreos1", "coreos2", "coreos3"]) expect(lab.recorder.named(`ftp-files-${node}-files`).secretPaths).toContain("stdin");
     expect(await pulumi.isSecret(lab.outputs.services.database!.appPassword)).toBe(true);

@@ -7,7 +7,8 @@ import {
   renderGalera,
   renderGaleraCnf,
   renderGaleraDiscoveryUnit,
-  renderGaleraEnvFile,
+  renderGaleraSecretFiles,
+  renderGaleraTlsFiles,
   renderGaleraMemberUnit,
   renderHaproxyCfg,
   renderHaproxyUnit,
@@ -30,7 +31,7 @@ describe("galera: rendered units and files (golden)", () => {
     expectGolden("services/galera/galera-proxy.service", renderHaproxyUnit({ listenPort: 3306, machineMetadata: ["role=web"] }).text);
   });
 
-  it("galera.cnf, haproxy.cfg, env file", () => {
+  it("galera.cnf, haproxy.cfg", () => {
     expectGolden(
       "services/galera/galera.cnf",
       renderGaleraCnf({ clusterName: "xen-coreos", clusterAddresses: nodes.map((n) => n.address), sstMethod: "mariabackup", sstUser: "mariabackup" }),
@@ -43,6 +44,7 @@ describe("galera: rendered units and files (golden)", () => {
         nodeAddress: "10.50.0.21",
         nodeName: "coreos1",
         sstMethod: "rsync",
+        tls: false,
         provider: "/usr/lib64/galera-4/libgalera_smm.so",
         providerOptions: ["gcache.size=512M"],
       }),
@@ -50,23 +52,22 @@ describe("galera: rendered units and files (golden)", () => {
     const members = nodes.map((n) => ({ ...n, port: 3306 }));
     expectGolden("services/galera/haproxy.cfg", renderHaproxyCfg({ members, listenPort: 3306, checkUser: "haproxy_check" }));
     expectGolden("services/galera/haproxy-first.cfg", renderHaproxyCfg({ members, listenPort: 3307, checkUser: "haproxy_check", balance: "first", inter: 1000, fall: 2, rise: 3, memberMaxconn: 300 }));
-    const env = renderGaleraEnvFile({ rootPassword: "root pw $1", sstPassword: 'sst"pw#2', appPassword: "app-pw-3", appDatabase: "sites" });
-    expect(env.mode).toBe(0o600);
-    expectGolden("services/galera/galera.env", env.content);
+    expectGolden("services/galera/haproxy-node.cfg", renderHaproxyCfg({ members, listenPort: 3307, checkUser: "haproxy_check", nodeAddress: "10.50.0.21" }));
   });
 
   it("scripts", () => {
     expectGolden("services/galera/galera-prestart.sh", renderPrestartScript());
     expectGolden("services/galera/galera-discovery.sh", renderDiscoveryScript());
-    expectGolden("services/galera/10-xen-coreos-users.sh", renderInitdbScript());
+    expectGolden("services/galera/10-xen-coreos-users.sh", renderInitdbScript({ checkHosts: nodes.map((n) => n.address) }));
   });
 });
 
 describe("galera: fixes of the thesis", () => {
   const unit = renderGaleraMemberUnit().text;
-  it("one member per db node, the four Galera ports, an existing official image", () => {
+  it("one member per db node, the four Galera ports on the node's address only, an existing official image", () => {
     expect(renderGaleraMemberUnit().xFleet).toEqual({ machineMetadata: ["role=db"], conflicts: ["galera@*.service"] });
-    for (const p of [3306, 4444, 4567, 4568]) expect(unit).toContain(` -p ${p}:${p} `);
+    for (const p of [3306, 4444, 4567, 4568]) expect(unit).toContain(` -p \${COREOS_PUBLIC_IPV4}:${p}:${p} `);
+    expect(unit).not.toMatch(/ -p [0-9]/);
     expect(unit).toContain(" mariadb:11.4 ");
     expect(unit).not.toContain("icclab");
   });
@@ -74,21 +75,27 @@ describe("galera: fixes of the thesis", () => {
     expect(unit).toContain(" -v /var/lib/xen-coreos/galera:/var/lib/mysql ");
     expect(unit).not.toMatch(/\/mnt\/nfs\S*:\/var\/lib\/mysql/);
   });
-  it("takes credentials from the root-only env file by name only, and stops with docker stop", () => {
-    expect(unit).toContain("EnvironmentFile=/etc/xen-coreos/galera.env\n");
-    expect(unit).toContain(" -e MARIADB_ROOT_PASSWORD -e MARIADB_USER -e MARIADB_PASSWORD ");
+  it("passes passwords as file paths only (no -e NAME copying a value), root from localhost only, and stops with docker stop", () => {
+    expect(unit).not.toContain("galera.env");
+    expect(unit).toContain(" -e MARIADB_ROOT_HOST=localhost -e MARIADB_ROOT_PASSWORD_FILE=/etc/mysql/xen-coreos/secrets/root-password ");
+    expect(unit).toContain(" -e MARIADB_PASSWORD_FILE=/etc/mysql/xen-coreos/secrets/app-password ");
+    expect(unit).toContain(" -v /run/xen-coreos/galera/%i/secrets:/etc/mysql/xen-coreos/secrets:ro ");
+    // every -e carries NAME=value, and no value is a password
+    const envWords = [...unit.matchAll(/ -e (\S+)/g)].map((m) => m[1]);
+    expect(envWords.length).toBeGreaterThan(3);
+    for (const w of envWords) expect(w).toMatch(/^[A-Z_]+=(localhost|app|\/etc\/mysql\/xen-coreos\/secrets\/[a-z-]+)$/);
     expect(unit).not.toMatch(/PASSWORD=/);
     expect(unit).toContain("ExecStop=/usr/bin/docker stop -t 110 galera-%i\n");
   });
   it("decides bootstrap in ExecStartPre and passes the flag as an optional word", () => {
-    expect(unit).toMatch(/ExecStartPre=\/bin\/sh \/mnt\/nfs\/services\/scripts\/galera-prestart\.sh %i\nExecStart=/);
+    expect(unit).toMatch(/ExecStartPre=\/bin\/sh \/etc\/xen-coreos\/galera\/scripts\/galera-prestart\.sh %i\nExecStart=/);
     expect(unit).toContain("EnvironmentFile=-/run/xen-coreos/galera/%i/bootstrap.env\n");
     expect(unit).toMatch(/ \$GALERA_NEW_CLUSTER\n/);
   });
   it("the discovery sidecar follows its member and has a real ExecStop", () => {
     const d = renderGaleraDiscoveryUnit();
     expect(d.xFleet).toEqual({ machineOf: "galera@%i.service" });
-    expect(d.text).toContain("ExecStop=/bin/sh /mnt/nfs/services/scripts/galera-discovery.sh stop %i\n");
+    expect(d.text).toContain("ExecStop=/bin/sh /etc/xen-coreos/galera/scripts/galera-discovery.sh stop %i\n");
   });
   it("galera.cnf has the Galera requirements and no credential", () => {
     const cnf = renderGaleraCnf({ clusterName: "c", clusterAddresses: ["10.0.0.1", "10.0.0.2"], sstMethod: "mariabackup" });
@@ -106,31 +113,72 @@ describe("galera: fixes of the thesis", () => {
     }
     expect(cnf).not.toMatch(/^wsrep_sst_auth/m);
   });
-  it("renders the bundle: templates with instances, share files", () => {
+  it("galera.cnf speaks TLS by default: replication and IST (socket.ssl_*), SST (ssl-mode=VERIFY_CA), clients (ssl-*)", () => {
+    const cnf = renderGaleraCnf({ clusterName: "c", clusterAddresses: ["10.0.0.1"], sstMethod: "mariabackup" });
+    const options = /^wsrep_provider_options="(.*)"$/m.exec(cnf)![1].split(";");
+    expect(options).toEqual(expect.arrayContaining([
+      "socket.ssl_key=/etc/mysql/xen-coreos/tls/key.pem",
+      "socket.ssl_cert=/etc/mysql/xen-coreos/tls/cert.pem",
+      "socket.ssl_ca=/etc/mysql/xen-coreos/tls/ca.pem",
+      "socket.dynamic=false",
+    ]));
+    expect(cnf).toMatch(/\[mysqld\][^[]*\nssl-ca=\/etc\/mysql\/xen-coreos\/tls\/ca\.pem\nssl-cert=.*\nssl-key=/);
+    expect(cnf).toMatch(/\[sst\][^[]*\nssl-mode=VERIFY_CA\n/);
+    const plain = renderGaleraCnf({ clusterName: "c", clusterAddresses: ["10.0.0.1"], sstMethod: "mariabackup", tls: false });
+    expect(plain).not.toMatch(/ssl/);
+  });
+  it("HAProxy runs in the node's network, listens on the node's address and checks from it", () => {
+    const u = renderHaproxyUnit({ listenPort: 3307 }).text;
+    expect(u).toContain(" --network host ");
+    expect(u).not.toContain(" -p ");
+    const cfg = renderHaproxyCfg({ members: nodes.map((n) => ({ ...n, port: 3306 })), listenPort: 3307, checkUser: "c", nodeAddress: "10.50.0.22" });
+    expect(cfg).toContain("\n    bind 10.50.0.22:3307\n");
+    expect(cfg).toContain("\n    source 10.50.0.22\n");
+  });
+  it("refuses rsync SST with TLS (the image has no stunnel), naming the setting", () => {
+    expect(() => renderGalera({ clusterName: "c", nodes, sstMethod: "rsync", proxy: { listenPort: 3307 } })).toThrow(/xen-coreos:services\.galera\.sstMethod/);
+    expect(() => renderGalera({ clusterName: "c", nodes, sstMethod: "rsync", tls: false, proxy: { listenPort: 3307 } })).not.toThrow();
+  });
+  it("renders the bundle: templates with instances, nothing on the share, each db node's own files", () => {
     const b = renderGalera({ clusterName: "prod", nodes, proxy: { listenPort: 3306, machineMetadata: ["role=web"] } });
     expect(b.units.map((u) => [u.name, u.instances])).toEqual([
       ["galera@.service", ["galera@1.service", "galera@2.service", "galera@3.service"]],
       ["galera-discovery@.service", ["galera-discovery@1.service", "galera-discovery@2.service", "galera-discovery@3.service"]],
       ["galera-proxy.service", undefined],
     ]);
-    expect(b.files.map((f) => f.path)).toEqual([
-      "/mnt/nfs/services/galera/galera.cnf",
-      "/mnt/nfs/services/galera/initdb.d/10-xen-coreos-users.sh",
-      "/mnt/nfs/services/galera/haproxy/haproxy.cfg",
-      "/mnt/nfs/services/scripts/galera-prestart.sh",
-      "/mnt/nfs/services/scripts/galera-discovery.sh",
+    expect(b.files).toEqual([]);
+    expect(Object.keys(b.nodeFiles)).toEqual(["db1", "db2", "db3"]);
+    expect(b.nodeFiles.db2.map((f) => [f.path, f.mode])).toEqual([
+      ["/etc/xen-coreos/galera/galera.cnf", 0o644],
+      ["/etc/xen-coreos/galera/initdb.d/10-xen-coreos-users.sh", 0o644],
+      ["/etc/xen-coreos/galera/haproxy/haproxy.cfg", 0o644],
+      ["/etc/xen-coreos/galera/scripts/galera-prestart.sh", 0o755],
+      ["/etc/xen-coreos/galera/scripts/galera-discovery.sh", 0o755],
     ]);
+    expect(b.nodeFiles.db2[2].content).toContain("bind 10.50.0.22:3306");
   });
 });
 
 describe("galera: validation", () => {
   const ok = { rootPassword: "r", sstPassword: "s", appPassword: "a" };
-  it("rejects passwords the env file cannot hold", () => {
-    expect(() => renderGaleraEnvFile({ ...ok, rootPassword: "" })).toThrow(/rootPassword is empty/);
-    expect(() => renderGaleraEnvFile({ ...ok, sstPassword: "a\nb" })).toThrow(/sstPassword contains a newline/);
-    expect(() => renderGaleraEnvFile({ ...ok, appPassword: "it's" })).toThrow(/appPassword contains ' or \\, which systemd's EnvironmentFile= and sh read differently/);
-    expect(() => renderGaleraEnvFile({ ...ok, appPassword: "a\\b" })).toThrow(/contains ' or \\/);
-    expect(() => renderGaleraEnvFile({ ...ok, sstUser: "sst:user" })).toThrow(/sstUser "sst:user" must be 1-32 characters of \[A-Za-z0-9_\]/);
+  it("password files: root-only, one line each; refuses what a one-line file cannot hold", () => {
+    const files = renderGaleraSecretFiles({ ...ok, appPassword: "it's \\ fine" });
+    expect(files).toStrictEqual([
+      { path: "/etc/xen-coreos/galera/secrets/root-password", content: "r\n", mode: 0o600 },
+      { path: "/etc/xen-coreos/galera/secrets/app-password", content: "it's \\ fine\n", mode: 0o600 },
+      { path: "/etc/xen-coreos/galera/secrets/sst-password", content: "s\n", mode: 0o600 },
+    ]);
+    expect(() => renderGaleraSecretFiles({ ...ok, rootPassword: "" })).toThrow(/rootPassword is empty/);
+    expect(() => renderGaleraSecretFiles({ ...ok, sstPassword: "a\nb" })).toThrow(/sstPassword contains a newline/);
+  });
+  it("TLS files: the key 0600, certificates 0644, PEM only", () => {
+    const pem = { caPem: "-----BEGIN CERTIFICATE-----\nca\n", certPem: "-----BEGIN CERTIFICATE-----\nc", keyPem: "-----BEGIN RSA PRIVATE KEY-----\nk\n" };
+    expect(renderGaleraTlsFiles(pem).map((f) => [f.path, f.mode])).toEqual([
+      ["/etc/xen-coreos/galera/tls/ca.pem", 0o644],
+      ["/etc/xen-coreos/galera/tls/cert.pem", 0o644],
+      ["/etc/xen-coreos/galera/tls/key.pem", 0o600],
+    ]);
+    expect(() => renderGaleraTlsFiles({ ...pem, keyPem: "nope" })).toThrow(/the node key is not PEM text/);
   });
   it("rejects bad cnf input", () => {
     const base = { clusterName: "c", clusterAddresses: ["10.0.0.1"], sstMethod: "rsync" as const };
@@ -168,14 +216,14 @@ const haproxyOk = have("haproxy");
   });
 });
 
-describe("galera-prestart.sh: SST credential and bootstrap decision", () => {
+describe("galera-prestart.sh: staged TLS and password files, SST credential, bootstrap decision", () => {
   let sb: Sandbox;
   let script: string;
   const prefix = "/xen-coreos/galera";
   const env = (extra: Record<string, string> = {}) =>
     scriptEnv(sb, {
-      GALERA_SST_USER: "mariabackup",
-      GALERA_SST_PASSWORD: 'p"w#x\\y',
+      SECRETS_DIR: path.join(sb.dir, "secrets"),
+      TLS_DIR: path.join(sb.dir, "tls"),
       RUN_DIR: path.join(sb.dir, "run"),
       DATA_DIR: path.join(sb.dir, "data"),
       MYSQL_UID: String(process.getuid ? process.getuid() : 0),
@@ -185,6 +233,8 @@ describe("galera-prestart.sh: SST credential and bootstrap decision", () => {
   beforeEach(() => {
     sb = sandbox("prestart");
     script = sb.file("galera-prestart.sh", renderPrestartScript());
+    for (const f of renderGaleraSecretFiles({ rootPassword: "root-pw", appPassword: "app-pw", sstPassword: 'p"w#x\\y' })) sb.file(`secrets/${path.basename(f.path)}`, f.content);
+    for (const f of ["ca.pem", "cert.pem", "key.pem"]) sb.file(`tls/${f}`, `pem ${f}\n`);
   });
   afterEach(() => {
     killStarted();
@@ -198,6 +248,23 @@ describe("galera-prestart.sh: SST credential and bootstrap decision", () => {
     expect(fs.readFileSync(auth, "utf8")).toBe('[mariadb]\nwsrep_sst_auth="mariabackup:p\\"w#x\\\\y"\n');
     expect(fs.statSync(auth).mode & 0o777).toBe(0o400);
     expect(fs.readFileSync(sb.etcdLog, "utf8")).not.toContain("p\"w");
+    expect(r.stderr).not.toContain("p\"w");
+  });
+
+  it("stages the TLS files and, for a first start only, the password files (0400, in a 0500 dir)", () => {
+    const run = path.join(sb.dir, "run", "1");
+    expect(runScript(script, ["1"], env()).status).toBe(0);
+    expect(fs.readFileSync(path.join(run, "tls", "key.pem"), "utf8")).toBe("pem key.pem\n");
+    expect(fs.readFileSync(path.join(run, "secrets", "root-password"), "utf8")).toBe("root-pw\n");
+    for (const f of ["tls/ca.pem", "tls/cert.pem", "tls/key.pem", "secrets/root-password", "secrets/app-password", "secrets/sst-password"]) {
+      expect([f, fs.statSync(path.join(run, f)).mode & 0o777]).toEqual([f, 0o400]);
+    }
+    expect(fs.statSync(path.join(run, "secrets")).mode & 0o777).toBe(0o500);
+    // Initialised data dir: the image needs no password, so none is staged.
+    fs.mkdirSync(path.join(sb.dir, "data", "mysql"), { recursive: true });
+    expect(runScript(script, ["1"], env()).status).toBe(0);
+    for (const f of ["root-password", "app-password", "sst-password"]) expect(fs.readFileSync(path.join(run, "secrets", f), "utf8")).toBe("");
+    expect(fs.readFileSync(path.join(run, "tls", "cert.pem"), "utf8")).toBe("pem cert.pem\n");
   });
 
   it("first member of a new cluster: takes the lock and bootstraps", () => {
@@ -263,10 +330,12 @@ describe("galera-prestart.sh: SST credential and bootstrap decision", () => {
     expect(fs.existsSync(path.join(sb.dir, "run", "1", "bootstrap.env"))).toBe(false);
   });
 
-  it("refuses a missing credential or a bad member name", () => {
-    const e = env();
-    delete e.GALERA_SST_PASSWORD;
-    expect(runScript(script, ["1"], e).stderr).toMatch(/GALERA_SST_PASSWORD is not set/);
+  it("refuses a missing password file, a missing certificate or a bad member name", () => {
+    fs.rmSync(path.join(sb.dir, "secrets", "sst-password"));
+    expect(runScript(script, ["1"], env()).stderr).toMatch(/secrets\/sst-password is missing or empty \(written by pulumi up/);
+    sb.file("secrets/sst-password", "x\n");
+    fs.rmSync(path.join(sb.dir, "tls", "key.pem"));
+    expect(runScript(script, ["1"], env()).stderr).toMatch(/tls\/key\.pem is missing or empty/);
     expect(runScript(script, ["1;x"], env()).stderr).toMatch(/usage: .* MEMBER/);
   });
 });
@@ -316,24 +385,39 @@ describe("galera-discovery.sh", () => {
 });
 
 describe("10-xen-coreos-users.sh (sourced by the mariadb entrypoint)", () => {
-  it("creates the SST and check users with SQL-escaped values", () => {
+  const run = (script: string, env: Record<string, string>) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-initdb-"));
-    const script = path.join(dir, "init.sh");
-    fs.writeFileSync(script, renderInitdbScript());
-    const driver = `docker_process_sql() { cat; }\n. ${script}\n`;
-    const r = spawnSync("sh", ["-c", driver], {
-      encoding: "utf8",
-      env: { PATH: process.env.PATH, GALERA_SST_USER: "mariabackup", GALERA_SST_PASSWORD: "it's a \\ test", GALERA_CHECK_USER: "haproxy_check" },
-    });
+    const file = path.join(dir, "init.sh");
+    fs.writeFileSync(file, script);
+    fs.writeFileSync(path.join(dir, "sst"), "it's a \\ test\n");
+    // The entrypoint's docker_process_sql reads SQL on stdin; after sourcing, print what is left set.
+    const driver = `docker_process_sql() { cat; }\n. ${file}\necho "left: \${MARIADB_ROOT_PASSWORD:-}\${MARIADB_PASSWORD:-}\${xc_sst_password:-}"\n`;
+    const r = spawnSync("sh", ["-c", driver], { encoding: "utf8", env: { PATH: process.env.PATH, GALERA_SST_PASSWORD_FILE: path.join(dir, "sst"), MARIADB_ROOT_PASSWORD: "rootpw", MARIADB_PASSWORD: "apppw", ...env } });
     fs.rmSync(dir, { recursive: true, force: true });
+    return r;
+  };
+  it("creates the SST user locally, the check user for localhost and the db nodes only, requires TLS of the app user, and leaves no password set", () => {
+    const r = run(renderInitdbScript({ checkHosts: ["10.50.0.21", "10.50.0.22"], appUser: "shop" }), {});
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(
       [
+        "DROP USER IF EXISTS 'root'@'%';",
         "CREATE USER IF NOT EXISTS 'mariabackup'@'localhost' IDENTIFIED BY 'it''s a \\\\ test';",
         "GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO 'mariabackup'@'localhost';",
-        "CREATE USER IF NOT EXISTS 'haproxy_check'@'%';",
+        "CREATE USER IF NOT EXISTS 'haproxy_check'@'localhost';",
+        "CREATE USER IF NOT EXISTS 'haproxy_check'@'10.50.0.21';",
+        "CREATE USER IF NOT EXISTS 'haproxy_check'@'10.50.0.22';",
+        "ALTER USER IF EXISTS 'shop'@'%' REQUIRE SSL;",
+        "left: ",
         "",
       ].join("\n"),
     );
+    expect(r.stdout).not.toMatch(/'%'.*(haproxy_check|mariabackup)|(haproxy_check|mariabackup).*'%'/);
+  });
+  it("fails the first start without the SST password file", () => {
+    const r = run(renderInitdbScript({ checkHosts: ["10.50.0.21"] }), { GALERA_SST_PASSWORD_FILE: "/nonexistent" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/GALERA_SST_PASSWORD_FILE is not a readable password file/);
+    expect(() => renderInitdbScript({ checkHosts: [] })).toThrow(/checkHosts is empty/);
   });
 });

@@ -2,11 +2,11 @@
  * Checks across every unit and script the service renderers produce:
  * - `systemd-analyze verify` on every unit (templates as `name@1.service`);
  * - shellcheck (`-s sh`) on every script and every `sh -c` body found in a unit;
- * - no password value in any unit text or share file.
+ * - no password value in any unit text, share file or node config file (only the password files hold them).
  */
 import { RenderedFile, RenderedUnit } from "../../components/fleet/unit-file";
 import { renderFtp } from "../../components/services/ftp-render";
-import { renderGalera, renderGaleraEnvFile } from "../../components/services/galera-render";
+import { renderGalera, renderGaleraSecretFiles } from "../../components/services/galera-render";
 import { renderWebTier } from "../../components/services/web-render";
 import { describeWith, shellcheck } from "../support/prereq";
 import { shellSnippets, systemdVerify } from "./support";
@@ -37,14 +37,14 @@ function everything(): { units: RenderedUnit[]; files: RenderedFile[] } {
     ],
     machineMetadata: ["role=web"],
   });
-  return { units: [...web.units, ...galera.units, ...ftp.units], files: [...web.files, ...galera.files, ...ftp.files] };
+  return { units: [...web.units, ...galera.units, ...ftp.units], files: [...web.files, ...galera.files, ...Object.values(galera.nodeFiles)[0], ...ftp.files] };
 }
 
-describe("no password in any unit or share file", () => {
+describe("no password in any unit, share file or node config file", () => {
   it("holds for web, galera and ftp", () => {
     const { units, files } = everything();
-    // The env file holds them (and only it): it is a node file, not a share file.
-    const env = renderGaleraEnvFile({ rootPassword: secrets.rootPassword, sstPassword: secrets.sstPassword, appPassword: secrets.appPassword }).content;
+    // The password files hold them (and only they): root-only node files, a Pulumi secret.
+    const env = renderGaleraSecretFiles({ rootPassword: secrets.rootPassword, sstPassword: secrets.sstPassword, appPassword: secrets.appPassword }).map((f) => f.content).join("");
     const values = [secrets.rootPassword, secrets.sstPassword, secrets.appPassword, ...secrets.ftp];
     for (const v of values.slice(0, 3)) expect(env).toContain(v);
     for (const u of units) for (const v of values) expect(u.text).not.toContain(v);

@@ -89,6 +89,13 @@ export interface ContainerSpec {
    * list of `-v` options from an `EnvironmentFile`, which has no line-length limit.
    */
   expand?: string[];
+  /**
+   * `-e NAME=value` pairs for values that are no secret (a user name, a file path): docker
+   * keeps them in the container's config, visible in `docker inspect`. Never a password.
+   */
+  envValues?: Array<[string, string]>;
+  /** docker `--network`, e.g. "host" (then `ports` must be empty). Defaults to docker's bridge. */
+  network?: "host";
   /** Arguments after the image (entrypoint arguments). */
   args?: string[];
   /** Seconds `docker stop` waits before killing. */
@@ -105,6 +112,10 @@ export function dockerServiceDirectives(spec: ContainerSpec, pre: string[][] = [
   const name = containerName(spec.container);
   const image = imageRef(spec.image);
   const run: string[] = ["/usr/bin/docker", "run", "--rm", "--name", name];
+  if (spec.network) {
+    if (spec.ports?.length) throw new Error(`container ${name}: --network ${spec.network} publishes nothing; drop its ports (${spec.ports.join(", ")})`);
+    run.push("--network", spec.network);
+  }
   for (const p of spec.ports ?? []) run.push("-p", p);
   for (const v of spec.volumes ?? []) run.push("-v", v);
   for (const e of spec.env ?? []) {
@@ -114,6 +125,10 @@ export function dockerServiceDirectives(spec: ContainerSpec, pre: string[][] = [
   for (const e of spec.expand ?? []) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(e)) throw new Error(`environment name ${JSON.stringify(e)} must be [A-Z_][A-Z0-9_]*`);
     run.push(`$${e}`);
+  }
+  for (const [k, v] of spec.envValues ?? []) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`environment name ${JSON.stringify(k)} must be [A-Z_][A-Z0-9_]*`);
+    run.push("-e", `${k}=${plainWord(v, k)}`);
   }
   run.push(image, ...(spec.args ?? []));
   return [

@@ -42,8 +42,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseSettings } from "../../../components/config/settings";
 import { renderGaleraBundle } from "../../../components/services/bundles";
-import { DISCOVERY_SCRIPT, GALERA_DEFAULTS, INITDB_SCRIPT, PRESTART_SCRIPT, renderGaleraEnvFile } from "../../../components/services/galera-render";
-import { renderNodeFileWriteScript } from "../../../components/fleet/fleetctl-scripts";
+import { DISCOVERY_SCRIPT, GALERA_DEFAULTS, GaleraBundle, INITDB_SCRIPT, PRESTART_SCRIPT, renderGaleraSecretFiles, renderGaleraTlsFiles } from "../../../components/services/galera-render";
+import { renderNodeFilesStdin, renderNodeFilesWriteScript } from "../../../components/node/node-files-render";
+import { createCa, issueCertificate, KeyPairPem } from "../../../components/pki/x509";
 import { stackRawSettings, WITH_KEY } from "../../fixtures/settings";
 import { describeWith } from "../../support/prereq";
 import { Daemon, Netns, bridgedNetwork, cleanupAll, runOk, sleep, startDaemon, tempDir, waitFor } from "../../support/real";
@@ -55,7 +56,7 @@ const CONTAINER_SCRIPT = path.join(__dirname, "member-container.sh");
 const CLIENT_LOOP = path.join(__dirname, "client-loop.sh");
 
 const NEEDS = prerequisites(
-  ["mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "wsrep_sst_mariabackup", "socat", "etcd", "etcdctl", "haproxy", "ip", "unshare", "setpriv", "bash"],
+  ["mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "wsrep_sst_mariabackup", "socat", "openssl", "etcd", "etcdctl", "haproxy", "ip", "unshare", "setpriv", "bash"],
   { files: { "libgalera_smm.so (galera-4)": GALERA_DEFAULTS.provider }, root: true },
 );
 
@@ -66,11 +67,13 @@ interface Member {
   ip: string;
   ns: Netns;
   dir: string;
+  /** Stands in for the node's /etc/xen-coreos/galera (NodeFiles' target). */
+  conf: string;
   dataDir: string;
   runDir: string;
   socket: string;
-  envFile: string;
   log: string;
+  tls: KeyPairPem;
   server?: Daemon;
   sidecar?: Daemon;
 }
@@ -89,34 +92,45 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
   // As GaleraCluster: three RandomPassword({ length: 32, special: false }).
   const passwords = { root: generatedPassword(32), sst: generatedPassword(32), app: generatedPassword(32) };
   const secrets = Object.values(passwords);
-  const envText = renderGaleraEnvFile({
-    rootPassword: passwords.root,
-    sstPassword: passwords.sst,
-    appPassword: passwords.app,
-    appUser: galera.user,
-    appDatabase: galera.database,
-  });
+  const secretFiles = renderGaleraSecretFiles({ rootPassword: passwords.root, sstPassword: passwords.sst, appPassword: passwords.app });
   const bundle = renderGaleraBundle(galera, cluster);
+  // Only to measure what TLS costs (the program always renders TLS).
+  const plainBundle = renderGaleraBundle(galera, cluster, { tls: false });
+  const memberUnit = bundle.units.find((u) => u.name === "galera@.service")!;
+  // The unit's `-e NAME=value` pairs: names and container paths only.
+  const unitEnv = Object.fromEntries([...memberUnit.text.matchAll(/ -e ([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+  // As DeploymentPki: one CA, one certificate per db node (server and client, its address in subjectAltName).
+  const ca = createCa({ commonName: "xen-coreos test CA", validityDays: 2 });
+  const foreignCa = createCa({ commonName: "someone else's CA", validityDays: 2 });
+  const issue = (authority: KeyPairPem, node: string, ip: string) => issueCertificate(authority, { commonName: node, ipAddresses: [ip], usages: ["server", "client"], validityDays: 2 });
   const mysql = account("mysql");
 
   let root = "";
-  let share = "";
   let hub: Netns;
   let proxy: Daemon | undefined;
   const members: Member[] = [];
+  let intruder: Member;
   let discoveryEnv: Record<string, string> = {};
   const t0 = Date.now();
 
   const fail = (what: string, detail: string) => new Error(redact(`${what}\n${detail}`, secrets));
 
-  /** A program-owned file written the way NodeFile writes it (temp file + rename, mode). */
-  const writeLikeNodeFile = (file: string, content: string, mode: number) =>
-    runOk("sh", ["-c", renderNodeFileWriteScript({ path: file, mode })], { input: content });
-
-  const shareFile = (name: string) => {
-    const f = bundle.files.find((x) => x.path.endsWith(`/${name}`));
+  /**
+   * The node's Galera files written the way NodeFiles writes them (one set, each file checked
+   * by sha256, then renamed into place), with /etc/xen-coreos/galera mapped to the member's
+   * conf dir: the bundle's config and scripts, the password files, the TLS files.
+   */
+  const writeNodeFiles = (m: Member, b: GaleraBundle, caPem = ca.certPem, asNode = m.node) => {
+    const files = [...b.nodeFiles[asNode], ...secretFiles, ...renderGaleraTlsFiles({ caPem, certPem: m.tls.certPem, keyPem: m.tls.keyPem })].map((f) => ({
+      ...f,
+      path: f.path.replace(GALERA_DEFAULTS.confDir, m.conf),
+    }));
+    runOk("sh", ["-c", renderNodeFilesWriteScript(`galera-${m.node}`, files.map((f) => f.path))], { input: renderNodeFilesStdin(files) });
+  };
+  const confFile = (m: Member, name: string) => {
+    const f = bundle.nodeFiles.coreos1.find((x) => x.path.endsWith(`/${name}`));
     if (!f) throw new Error(`the bundle has no ${name}`);
-    return path.join(share, path.relative("/mnt/nfs", f.path));
+    return f.path.replace(GALERA_DEFAULTS.confDir, m.conf);
   };
 
   /** SQL through the member's socket as root (the root password from the env file). */
@@ -128,9 +142,9 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     if (r.status !== 0) throw fail(`mariadb on ${m.node} failed: ${query}`, `${r.stdout}${r.stderr}`);
     return r.stdout.trim();
   };
-  /** SQL over TCP to a member's node address (from the hub, like a client of the network). */
-  const tcpSql = (host: string, port: number, user: string, password: string, query: string, database = "") =>
-    hub.exec("mariadb", ["--no-defaults", "--connect-timeout=10", "-h", host, "-P", String(port), "-u", user, "-N", "-B", "-e", query, ...(database ? [database] : [])], {
+  /** SQL over TCP to a member's node address (from the hub, like a client of the network, unless `from`), over TLS unless `plain` (the 10.11 client's --ssl is on by default: plain is --skip-ssl). */
+  const tcpSql = (host: string, port: number, user: string, password: string, query: string, database = "", opts: { plain?: boolean; from?: Netns; tlsArgs?: string[] } = {}) =>
+    (opts.from ?? hub).exec("mariadb", ["--no-defaults", ...(opts.plain ? ["--skip-ssl"] : ["--ssl", ...(opts.tlsArgs ?? [])]), "--connect-timeout=10", "-h", host, "-P", String(port), "-u", user, "-N", "-B", "-e", query, ...(database ? [database] : [])], {
       env: { MYSQL_PWD: password },
       timeoutMs: 20000,
     });
@@ -158,9 +172,11 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     const runDir = overrides.runDir ?? m.runDir;
     const r = m.ns.exec(
       "unshare",
-      ["--uts", "sh", "-c", 'hostname "$1" && set -a && . "$2" && set +a && exec sh "$3" "$4"', "sh", m.node, m.envFile, shareFile(PRESTART_SCRIPT), String(m.id)],
+      ["--uts", "sh", "-c", 'hostname "$1" && exec sh "$2" "$3"', "sh", m.node, confFile(m, PRESTART_SCRIPT), String(m.id)],
       {
         env: {
+          SECRETS_DIR: path.join(m.conf, "secrets"),
+          TLS_DIR: path.join(m.conf, "tls"),
           DATA_DIR: overrides.dataDir ?? m.dataDir,
           RUN_DIR: runDir,
           MYSQL_UID: String(mysql!.uid),
@@ -184,10 +200,10 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
       command: "unshare",
       args: [
         "--uts", "--mount", "--propagation", "private",
-        "sh", "-c", 'set -a && . "$1" && set +a && shift && exec bash "$@"', "sh", m.envFile,
-        CONTAINER_SCRIPT, m.node, m.dir, path.join(share, "services"), path.join(m.runDir, String(m.id), "sst-auth.cnf"), "--",
+        "bash", CONTAINER_SCRIPT, m.node, m.dir, m.conf, path.join(m.runDir, String(m.id)), "--",
         `--wsrep-node-address=${m.ip}`, `--wsrep-node-name=${m.node}`, ...(flag ? [flag] : []),
       ],
+      env: unitEnv,
       netns: m.ns.name,
       logFile: m.log,
     });
@@ -198,14 +214,15 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     m.sidecar = startDaemon({
       name: `galera-discovery@${m.id}`,
       command: "unshare",
-      args: ["--uts", "sh", "-c", 'hostname "$1" && shift && exec "$@"', "sh", m.node, "sh", shareFile(DISCOVERY_SCRIPT), "run", String(m.id)],
+      args: ["--uts", "sh", "-c", 'hostname "$1" && shift && exec "$@"', "sh", m.node, "sh", confFile(m, DISCOVERY_SCRIPT), "run", String(m.id)],
       netns: m.ns.name,
       env: {
         ...discoveryEnv,
         COREOS_PUBLIC_IPV4: m.ip,
         ETCD_ENDPOINT: ETCD,
         ETCDCTL_API: "2",
-        GALERA_STATE_CMD: `mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -u ${discoveryEnv.GALERA_CHECK_USER} -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'"`,
+        // As the rendered `docker exec galera-N mariadb --protocol=socket -u CHECK …`: the member's socket.
+        GALERA_STATE_CMD: `mariadb --no-defaults --protocol=socket --socket=${m.socket} -u ${discoveryEnv.GALERA_CHECK_USER} -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'"`,
       },
       logFile: path.join(m.dir, "discovery.log"),
     });
@@ -228,7 +245,7 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
   /** `fleetctl stop galera@N`: the sidecar first (BindsTo/After: ExecStop, then TERM), then `docker stop -t 110`. */
   const stopSidecar = async (m: Member) => {
     if (!m.sidecar?.alive()) return;
-    m.ns.exec("sh", [shareFile(DISCOVERY_SCRIPT), "stop", String(m.id)], { env: { ...discoveryEnv, ETCD_ENDPOINT: ETCD, ETCDCTL_API: "2" } });
+    m.ns.exec("sh", [confFile(m, DISCOVERY_SCRIPT), "stop", String(m.id)], { env: { ...discoveryEnv, ETCD_ENDPOINT: ETCD, ETCDCTL_API: "2" } });
     await m.sidecar.stop({ timeoutMs: 10000 });
   };
   const stopServer = async (m: Member) => {
@@ -245,18 +262,18 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     expect(mysql).toBeDefined();
     root = tempDir("galera");
     fs.chmodSync(root, 0o755); // mysql traverses it to its member's files
-    share = path.join(root, "share");
-    // The share: every rendered file at its path below /mnt/nfs, with its mode.
-    for (const f of bundle.files) writeLikeNodeFile(path.join(share, path.relative("/mnt/nfs", f.path)), f.content, f.mode);
-    runOk("chmod", ["-R", "a+rX", share]);
+    // Nothing of Galera is on the share any more: every file is node-local.
+    expect(bundle.files).toEqual([]);
     const discoveryUnit = bundle.units.find((u) => u.name === "galera-discovery@.service")!;
     discoveryEnv = Object.fromEntries([...discoveryUnit.text.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
 
-    const nodes = cluster.nodes.filter((n) => bundle.files.some((f) => f.path.endsWith("galera.cnf") && f.content.includes(n.ip)));
+    const nodes = cluster.nodes.filter((n) => bundle.nodeFiles[n.name] !== undefined).map((n) => ({ name: n.name, ip: n.ip }));
     expect(nodes.map((n) => n.ip)).toEqual(["10.50.0.101", "10.50.0.102", "10.50.0.103"]);
-    const net = bridgedNetwork({ label: "g", gateway: GATEWAY, prefixLength: 24, members: nodes.map((n) => ({ label: n.name, ip: n.ip })) });
+    // A fourth machine on the same network that is no db node of this deployment (the intruder).
+    const all = [...nodes, { name: "rogue", ip: "10.50.0.104" }];
+    const net = bridgedNetwork({ label: "g", gateway: GATEWAY, prefixLength: 24, members: all.map((n) => ({ label: n.name, ip: n.ip })) });
     hub = net.hub;
-    nodes.forEach((n, k) => {
+    all.forEach((n, k) => {
       const dir = path.join(root, `m${k + 1}`);
       const m: Member = {
         id: k + 1,
@@ -264,11 +281,12 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
         ip: n.ip,
         ns: net.members[n.name],
         dir,
+        conf: path.join(dir, "etc-xen-coreos-galera"),
         dataDir: path.join(dir, "data"),
         runDir: path.join(dir, "run"),
         socket: path.join(dir, "run-mysqld", "mysqld.sock"),
-        envFile: path.join(dir, "galera.env"),
         log: path.join(dir, "mariadbd.log"),
+        tls: issue(ca, n.name, n.ip),
       };
       fs.mkdirSync(path.join(dir, "conf.d"), { recursive: true, mode: 0o755 });
       fs.chmodSync(dir, 0o755);
@@ -277,8 +295,8 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
         fs.mkdirSync(path.join(dir, d));
         fs.chownSync(path.join(dir, d), mysql!.uid, mysql!.gid);
       }
-      // The node-local env file, as GaleraCluster's NodeFile writes it (root, 0600).
-      writeLikeNodeFile(m.envFile, envText.content, envText.mode);
+      // The node's files, as GaleraCluster's NodeFiles write them (the rogue gets none here).
+      if (n.name !== "rogue") writeNodeFiles(m, bundle);
       fs.writeFileSync(
         path.join(dir, "my.cnf"),
         [
@@ -301,7 +319,7 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
           "",
         ].join("\n"),
       );
-      members.push(m);
+      (n.name === "rogue" ? (intruder = m) : members.push(m));
     });
     startDaemon({
       name: "etcd",
@@ -332,17 +350,18 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
 
   let formationMs = 0;
 
-  it("forms a 3-member cluster: member 1 bootstraps, the others join by mariabackup SST", async () => {
+  /** The formation steps (prestart of member 1 → 3 members Synced, sidecars started); returns the times. */
+  const formCluster = async () => {
     const [m1, m2, m3] = members;
     const start = Date.now();
     const p1 = prestart(m1);
     expect(p1.flag).toBe("--wsrep-new-cluster");
     expect(p1.log).toContain("bootstrap lock is ours");
-    // The SST credential: mysql-owned, 0400, outside the share and the unit.
+    // The SST credential: mysql-owned, 0400, outside the node's config and the unit.
     const st = fs.statSync(p1.sstAuth);
     expect([st.uid, st.mode & 0o777]).toEqual([mysql!.uid, 0o400]);
     expect(fs.readFileSync(p1.sstAuth, "utf8")).toBe(`[mariadb]\nwsrep_sst_auth="mariabackup:${passwords.sst}"\n`);
-    expect(fs.readFileSync(shareFile("galera.cnf"), "utf8")).not.toContain(passwords.sst);
+    expect(fs.readFileSync(confFile(m1, "galera.cnf"), "utf8")).not.toContain(passwords.sst);
     startServer(m1, p1.flag);
     const bootMs = await waitSynced(m1, "member 1 to bootstrap (Synced)");
     expect(status(m1, "wsrep_cluster_status")).toBe("Primary");
@@ -359,13 +378,26 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     startServer(m3, joins[1].flag);
     await Promise.all([waitSynced(m2, "member 2 to join (Synced)"), waitSynced(m3, "member 3 to join (Synced)")]);
     await waitFor(() => members.every((m) => clusterSize(m) === 3), { what: "wsrep_cluster_size 3 on every member", timeoutMs: 60000, intervalMs: 500 });
-    formationMs = Date.now() - start;
+    const ms = Date.now() - start;
+    for (const m of [m2, m3]) startSidecar(m);
+    await Promise.all(members.map(waitPublished));
+    return { ms, bootMs, m1ReadyMs };
+  };
+
+  it("forms a 3-member cluster over TLS: member 1 bootstraps, the others join by mariabackup SST over TLS", async () => {
+    const [m1, m2, m3] = members;
+    const { ms, bootMs, m1ReadyMs } = await formCluster();
+    formationMs = ms;
     figure("cluster formation (prestart of member 1 → 3 members Synced)", formationMs, `member 1 bootstrapped in ${(bootMs / 1000).toFixed(1)} s and published after ${(m1ReadyMs / 1000).toFixed(1)} s; the joiners took ${((formationMs - m1ReadyMs) / 1000).toFixed(1)} s including their first-start initialisation and SST`);
     for (const m of [m2, m3]) {
       const log = fs.readFileSync(m.log, "utf8");
       expect(log).toContain("mariabackup SST completed on joiner");
-      startSidecar(m);
+      // SST over TLS: the joiner's socat listened with the node's certificate and checked the donor against the CA.
+      expect(log).toMatch(/SSL configuration: CA='[^']*ca\.pem'.*MODE='VERIFY_CA', encrypt='3'/);
+      expect(log).toMatch(/Decrypting with cert='[^']*cert\.pem', key='[^']*key\.pem', ca='[^']*ca\.pem'/);
     }
+    // Group communication over TLS.
+    expect(fs.readFileSync(m2.log, "utf8")).toMatch(/ssl:\/\/10\.50\.0\.10[13]:4567/);
     // Member 1 withdrew its keys while it was the joiners' SST donor (not Synced): wait for all.
     await Promise.all(members.map(waitPublished));
     expect(publishedMembers().sort()).toEqual(["1", "2", "3"]);
@@ -375,22 +407,39 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     }
   }, 330000);
 
-  it("holds the users the env file and the rendered initdb script define, with the generated passwords", () => {
-    const [m1, , m3] = members;
+  it("holds the users the unit and the rendered initdb script define: root local only, the check user from the db nodes only, the app user over TLS only", () => {
+    const [m1, m2, m3] = members;
     const users = sql(m3, "SELECT CONCAT(user, '@', host) FROM mysql.user ORDER BY 1").split("\n");
-    expect(users).toEqual(expect.arrayContaining([`${galera.user}@%`, "haproxy_check@%", "mariabackup@localhost", "root@%", "root@localhost"]));
-    // root and the app user over the network, on a joiner (their data came by SST).
-    expect(tcpSql(m3.ip, 3306, "root", passwords.root, "SELECT 1").stdout.trim()).toBe("1");
+    expect(users).toEqual(expect.arrayContaining([`${galera.user}@%`, "mariabackup@localhost", "root@localhost", "haproxy_check@localhost", ...members.map((m) => `haproxy_check@${m.ip}`)]));
+    expect(users.filter((u) => u.startsWith("root@") || u.startsWith("mariabackup@"))).toEqual(["mariabackup@localhost", "root@localhost"]);
+    expect(users).not.toContain("haproxy_check@%");
+    // root over the network is refused, even with the right password and TLS, from the hub and from a db node.
+    for (const from of [hub, m2.ns]) {
+      const r = tcpSql(m3.ip, 3306, "root", passwords.root, "SELECT 1", "", { from });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/Access denied for user 'root'|is not allowed to connect/);
+    }
+    // The app user: TLS required; with the CA, the member's certificate verifies for its address.
     expect(tcpSql(m3.ip, 3306, galera.user, passwords.app, "SELECT DATABASE()", galera.database).stdout.trim()).toBe(galera.database);
+    const verified = tcpSql(m3.ip, 3306, galera.user, passwords.app, "SHOW STATUS LIKE 'Ssl_version'", "", { tlsArgs: [`--ssl-ca=${path.join(m3.conf, "tls", "ca.pem")}`, "--ssl-verify-server-cert"] });
+    expect(verified.stdout).toMatch(/^Ssl_version\tTLSv1\.[23]/);
+    const plain = tcpSql(m3.ip, 3306, galera.user, passwords.app, "SELECT 1", "", { plain: true });
+    expect(plain.status).not.toBe(0);
+    expect(plain.stderr).toMatch(/Access denied/);
     expect(tcpSql(m3.ip, 3306, galera.user, "wrong-password", "SELECT 1").status).not.toBe(0);
     // The SST user logs in locally with the generated password and has what mariabackup needs.
     const grants = sql(m1, "SHOW GRANTS", { user: "mariabackup", password: passwords.sst });
     expect(grants).toMatch(/GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON \*\.\* TO `mariabackup`@`localhost`/);
-    // The check user: no password, no privileges, reachable over the network (HAProxy, the sidecar).
-    expect(tcpSql(m1.ip, 3306, "haproxy_check", "", "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'").stdout.trim()).toBe("wsrep_local_state\t4");
-    expect(tcpSql(m1.ip, 3306, "haproxy_check", "", "SELECT COUNT(*) FROM mysql.user").stderr).toContain("command denied");
+    // The check user: no password, no privileges; from a db node's address (where HAProxy runs), not from another host.
+    expect(tcpSql(m1.ip, 3306, "haproxy_check", "", "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'", "", { from: m2.ns, plain: true }).stdout.trim()).toBe("wsrep_local_state\t4");
+    expect(tcpSql(m1.ip, 3306, "haproxy_check", "", "SELECT COUNT(*) FROM mysql.user", "", { from: m2.ns, plain: true }).stderr).toContain("command denied");
+    for (const from of [hub, intruder.ns]) {
+      const r = tcpSql(m1.ip, 3306, "haproxy_check", "", "SELECT 1", "", { from, plain: true });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/Access denied for user 'haproxy_check'|is not allowed to connect/);
+    }
     // The rendered initdb script is what created them (the entrypoint log names it).
-    expect(fs.readFileSync(m1.log, "utf8")).toContain(`sourcing ${path.join(share, "services", "galera", "initdb.d", INITDB_SCRIPT)}`);
+    expect(fs.readFileSync(m1.log, "utf8")).toContain(`sourcing ${path.join(m1.conf, "initdb.d", INITDB_SCRIPT)}`);
   }, 60000);
 
   it("replicates: a row written on member 1 is read on member 3", () => {
@@ -405,6 +454,75 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     q(m1.ip, `INSERT INTO t (src, node) VALUES ('${marker}', @@wsrep_node_name)`);
     expect(q(m3.ip, `SET SESSION wsrep_sync_wait = 1; SELECT node FROM t WHERE src = '${marker}'`)).toBe(m1.node);
   }, 60000);
+
+  // ------------------------------------------------------------------ outsiders
+
+  /** Starts the intruder with `cnf` as its galera.cnf and TLS files from `authority`; resolves when it has exited or after `ms`. */
+  const intrude = async (label: string, b: GaleraBundle, authority: KeyPairPem) => {
+    const m = intruder;
+    await stopServer(m);
+    fs.rmSync(m.dataDir, { recursive: true, force: true });
+    fs.rmSync(m.runDir, { recursive: true, force: true });
+    m.tls = issue(authority, m.node, m.ip);
+    writeNodeFiles(m, b, authority.certPem, "coreos3");
+    // Its own prestart would read etcd and join (members are alive); the flag is what matters: none.
+    const offset = fs.existsSync(m.log) ? fs.statSync(m.log).size : 0;
+    const p = prestart(m);
+    expect(p.flag).toBe("");
+    startServer(m, p.flag);
+    const deadline = Date.now() + 90000;
+    while (Date.now() < deadline && m.server!.alive() && !synced(m)) await sleep(1000);
+    const joined = m.server!.alive() && synced(m);
+    await stopServer(m);
+    const log = fs.readFileSync(m.log, "utf8").slice(offset);
+    return { label, joined, log };
+  };
+
+  it("refuses a node whose certificate comes from another CA, and a node without TLS: neither joins, the cluster stays at 3", async () => {
+    const [m1, , m3] = members;
+    const memberLogs = () => members.map((m) => fs.readFileSync(m.log, "utf8")).join("\n");
+    const before = memberLogs().length;
+    const foreign = await intrude("certificate of another CA", bundle, foreignCa);
+    const seenForeign = memberLogs().slice(before);
+    const plain = await intrude("no TLS", plainBundle, ca);
+    for (const r of [foreign, plain]) {
+      // eslint-disable-next-line no-console
+      console.log(`intruder (${r.label}): joined=${r.joined}; its log: ${(/\[(ERROR|Warning)\] WSREP: [^\n]*(handshake|SSL|ssl|failed to open|timed out)[^\n]*/.exec(r.log)?.[0] ?? "(no WSREP error line)").slice(0, 200)}`);
+      expect(r.joined).toBe(false);
+    }
+    expect(clusterSize(m1)).toBe(3);
+    expect(clusterSize(m3)).toBe(3);
+    // The members saw the attempts and refused them at the TLS handshake (galera-4 verifies every peer against the CA).
+    expect(seenForeign).toMatch(/WSREP: Failed to establish connection: tlsv1 alert unknown ca/);
+    expect(memberLogs().slice(before + seenForeign.length)).toMatch(/WSREP: Failed to establish connection: /);
+    expect(publishedMembers().sort()).toEqual(["1", "2", "3"]);
+  }, 300000);
+
+  it("no password on any command line or in any process environment of the members (the real tier's stand-in for docker inspect)", () => {
+    const procs = fs.readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d));
+    const seen: string[] = [];
+    for (const pid of procs) {
+      let cmdline = "";
+      let environ = "";
+      try {
+        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8");
+      } catch {
+        continue;
+      }
+      if (!members.some((m) => cmdline.includes(m.dir))) continue;
+      seen.push(cmdline.split("\0").slice(0, 2).join(" "));
+      for (const pw of secrets) {
+        expect([pid, cmdline.includes(pw)]).toEqual([pid, false]);
+        expect([pid, environ.includes(pw)]).toEqual([pid, false]);
+      }
+    }
+    expect(seen.filter((c) => c.startsWith("mariadbd")).length).toBe(3);
+    // And the unit's docker run carries paths and names only.
+    for (const pw of secrets) expect(memberUnit.text).not.toContain(pw);
+    // eslint-disable-next-line no-console
+    console.log(`checked ${seen.length} member processes (${[...new Set(seen.map((c) => c.split(" ")[0]))].join(", ")}): no password in a command line or environment`);
+  });
 
   // ------------------------------------------------------------------ proxy, failover, rejoin
 
@@ -421,15 +539,18 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
   let downAt = 0;
   let stoppedAt = 0;
 
-  it("sends clients through the rendered haproxy.cfg to healthy members only: member 2 stopped, no failed query once the check notices", async () => {
+  it("sends clients through coreos1's rendered haproxy.cfg (its address only, checks from it) to healthy members only: member 2 stopped, no failed query once the check notices", async () => {
     const [m1, m2, m3] = members;
-    proxy = startDaemon({ name: "galera-proxy", command: "haproxy", args: ["-db", "-f", shareFile("haproxy.cfg")], netns: hub.name, logFile: path.join(root, "haproxy.log") });
-    await waitFor(() => tcpSql(GATEWAY, galera.proxyPort, galera.user, passwords.app, "SELECT 1").status === 0, { what: `HAProxy on ${GATEWAY}:${galera.proxyPort}`, timeoutMs: 30000, intervalMs: 250 });
+    // HAProxy in coreos1's network (the unit's --network host), with coreos1's own haproxy.cfg.
+    proxy = startDaemon({ name: "galera-proxy", command: "haproxy", args: ["-db", "-f", path.join(m1.conf, "haproxy", "haproxy.cfg")], netns: m1.ns.name, logFile: path.join(root, "haproxy.log") });
+    await waitFor(() => tcpSql(m1.ip, galera.proxyPort, galera.user, passwords.app, "SELECT 1").status === 0, { what: `HAProxy on ${m1.ip}:${galera.proxyPort}`, timeoutMs: 30000, intervalMs: 250 });
+    // Bound to the node's address only: not on its loopback.
+    expect(m1.ns.exec("mariadb", ["--no-defaults", "--ssl", "--connect-timeout=3", "-h", "127.0.0.1", "-P", String(galera.proxyPort), "-u", galera.user, "-e", "SELECT 1"], { env: { MYSQL_PWD: passwords.app }, timeoutMs: 10000 }).stderr).toMatch(/Can't connect/);
     fs.rmSync(loopStop(), { force: true });
     loop = startDaemon({
       name: "client-loop",
       command: "bash",
-      args: [CLIENT_LOOP, GATEWAY, String(galera.proxyPort), galera.user, galera.database, loopStop()],
+      args: [CLIENT_LOOP, m1.ip, String(galera.proxyPort), galera.user, galera.database, loopStop()],
       netns: hub.name,
       env: { MYSQL_PWD: passwords.app },
       logFile: path.join(root, "client-loop.log"),
@@ -557,7 +678,22 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     expect(rows(m2)).toBe(rows(m1));
   }, 300000);
 
+  it("measures what TLS costs on formation: the same 3 members formed again from empty data, without TLS", async () => {
+    for (const m of [...members].reverse()) await stopMember(m);
+    etcdctl(["rm", "--recursive", GALERA_DEFAULTS.etcdPrefix]);
+    for (const m of members) {
+      fs.rmSync(m.dataDir, { recursive: true, force: true });
+      fs.rmSync(m.runDir, { recursive: true, force: true });
+      writeNodeFiles(m, plainBundle);
+    }
+    expect(fs.readFileSync(confFile(members[0], "galera.cnf"), "utf8")).not.toMatch(/ssl/);
+    const plainMs = (await formCluster()).ms;
+    for (const m of [members[1], members[2]]) expect(fs.readFileSync(m.log, "utf8")).toMatch(/SSL configuration: .*MODE='DISABLED', encrypt='0'/);
+    figure("cluster formation with TLS (prestart of member 1 → 3 members Synced)", formationMs);
+    figure("cluster formation without TLS (same steps)", plainMs, `TLS costs ${((formationMs - plainMs) / 1000).toFixed(1)} s (${(((formationMs - plainMs) / plainMs) * 100).toFixed(0)} %) on this machine`);
+  }, 400000);
+
   it("took a measured time overall", () => {
-    figure("galera tier, total", Date.now() - t0, `formation ${(formationMs / 1000).toFixed(1)} s`);
+    figure("galera tier, total", Date.now() - t0, `formation ${(formationMs / 1000).toFixed(1)} s with TLS`);
   });
 });

@@ -5,7 +5,8 @@
 #         GALERA_PREFIX/members/MEMBER/{host,ip,port} with ttl DISCOVERY_TTL; else remove them.
 #         SIGTERM/SIGINT/SIGHUP remove them before exiting.
 #   stop  remove them (the unit's ExecStop).
-# The state is asked with GALERA_STATE_CMD when set, else through docker exec as GALERA_CHECK_USER.
+# The state is asked with GALERA_STATE_CMD when set, else through docker exec as GALERA_CHECK_USER
+# (over the container's socket: the check user exists for localhost and the db nodes' addresses only).
 #
 # Rendered by xen-coreos; do not edit on the share (the next `pulumi up` rewrites it).
 set -u
@@ -32,7 +33,7 @@ DOCKER=${DOCKER:-$DEFAULT_DOCKER}
 # GALERA_PREFIX: etcd directory of the cluster
 DEFAULT_GALERA_PREFIX=/xen-coreos/galera
 GALERA_PREFIX=${GALERA_PREFIX:-$DEFAULT_GALERA_PREFIX}
-# GALERA_CHECK_USER: passwordless user allowed to read status
+# GALERA_CHECK_USER: passwordless, privilege-less user allowed to read status (localhost)
 DEFAULT_GALERA_CHECK_USER=haproxy_check
 GALERA_CHECK_USER=${GALERA_CHECK_USER:-$DEFAULT_GALERA_CHECK_USER}
 # MEMBER_PORT: client port published by the member
@@ -73,7 +74,7 @@ synced() {
     if [ -n "${GALERA_STATE_CMD:-}" ]; then
         out=$(sh -c "$GALERA_STATE_CMD" 2>/dev/null) || return 1
     else
-        out=$("$DOCKER" exec "galera-$member" mariadb --protocol=tcp -h 127.0.0.1 -u "$GALERA_CHECK_USER" \
+        out=$("$DOCKER" exec "galera-$member" mariadb --protocol=socket -u "$GALERA_CHECK_USER" \
             -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'" 2>/dev/null) || return 1
     fi
     # 4 = Synced; 2 = Donor/Desynced: a donor serving an SST/IST is still a member that others join.

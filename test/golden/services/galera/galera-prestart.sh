@@ -1,7 +1,11 @@
 #!/bin/sh
 # galera-prestart.sh
 # ExecStartPre of galera@MEMBER.service: prepares the member's start.
-#   - writes RUN_DIR/MEMBER/sst-auth.cnf (wsrep_sst_auth from GALERA_SST_USER/GALERA_SST_PASSWORD,
+#   - copies TLS_DIR's ca.pem, cert.pem, key.pem to RUN_DIR/MEMBER/tls (mode 0400, owner MYSQL_UID);
+#   - copies SECRETS_DIR's password files to RUN_DIR/MEMBER/secrets (0400, MYSQL_UID) while the data
+#     dir is uninitialised (the image reads them through its *_FILE variables on first start only);
+#     afterwards they are staged empty, so no password reaches the server's environment;
+#   - writes RUN_DIR/MEMBER/sst-auth.cnf (wsrep_sst_auth from GALERA_SST_USER and SECRETS_DIR/sst-password,
 #     mode 0400, owner MYSQL_UID), mounted into the container; the password never reaches a command line;
 #   - decides bootstrap and writes RUN_DIR/MEMBER/bootstrap.env:
 #     GALERA_NEW_CLUSTER=--wsrep-new-cluster only when no member is alive, the local state may
@@ -38,9 +42,18 @@ DATA_DIR=${DATA_DIR:-$DEFAULT_DATA_DIR}
 # RUN_DIR: tmpfs directory for per-member start files
 DEFAULT_RUN_DIR=/run/xen-coreos/galera
 RUN_DIR=${RUN_DIR:-$DEFAULT_RUN_DIR}
-# MYSQL_UID: uid of mysql in the image (owner of sst-auth.cnf)
+# MYSQL_UID: uid of mysql in the image (owner of the staged files)
 DEFAULT_MYSQL_UID=999
 MYSQL_UID=${MYSQL_UID:-$DEFAULT_MYSQL_UID}
+# SECRETS_DIR: root-only password files (NodeFiles)
+DEFAULT_SECRETS_DIR=/etc/xen-coreos/galera/secrets
+SECRETS_DIR=${SECRETS_DIR:-$DEFAULT_SECRETS_DIR}
+# TLS_DIR: the node's certificate, key and CA (NodeFiles)
+DEFAULT_TLS_DIR=/etc/xen-coreos/galera/tls
+TLS_DIR=${TLS_DIR:-$DEFAULT_TLS_DIR}
+# GALERA_SST_USER: the SST account
+DEFAULT_GALERA_SST_USER=mariabackup
+GALERA_SST_USER=${GALERA_SST_USER:-$DEFAULT_GALERA_SST_USER}
 # BOOTSTRAP_LOCK_TTL: seconds the bootstrap lock is held
 DEFAULT_BOOTSTRAP_LOCK_TTL=600
 BOOTSTRAP_LOCK_TTL=${BOOTSTRAP_LOCK_TTL:-$DEFAULT_BOOTSTRAP_LOCK_TTL}
@@ -54,23 +67,45 @@ die() { log "$*"; exit 1; }
 
 member="${1:-}"
 case "$member" in ''|*[!A-Za-z0-9_.-]*) die "usage: $0 MEMBER (e.g. 1)" ;; esac
-[ -n "${GALERA_SST_USER:-}" ] || die "GALERA_SST_USER is not set (EnvironmentFile /etc/xen-coreos/galera.env)"
-[ -n "${GALERA_SST_PASSWORD:-}" ] || die "GALERA_SST_PASSWORD is not set (EnvironmentFile /etc/xen-coreos/galera.env)"
-case "$GALERA_SST_USER" in *[!A-Za-z0-9_]*) die "GALERA_SST_USER must be [A-Za-z0-9_]" ;; esac
+case "$GALERA_SST_USER" in ''|*[!A-Za-z0-9_]*) die "GALERA_SST_USER must be [A-Za-z0-9_]" ;; esac
+for f in root-password app-password sst-password; do
+    [ -s "$SECRETS_DIR/$f" ] || die "$SECRETS_DIR/$f is missing or empty (written by pulumi up: GaleraCluster's NodeFiles)"
+done
+for f in ca.pem cert.pem key.pem; do
+    [ -s "$TLS_DIR/$f" ] || die "$TLS_DIR/$f is missing or empty (written by pulumi up: GaleraCluster's NodeFiles)"
+done
 
 umask 077
 dir="$RUN_DIR/$member"
-mkdir -p "$dir" "$DATA_DIR" || die "cannot create $dir or $DATA_DIR"
+mkdir -p "$dir/tls" "$dir/secrets" "$DATA_DIR" || die "cannot create $dir or $DATA_DIR"
+if ! { chown "$MYSQL_UID:$MYSQL_UID" "$dir/tls" "$dir/secrets" && chmod 0500 "$dir/tls" "$dir/secrets"; }; then
+    die "cannot set the owner or mode of $dir/tls and $dir/secrets"
+fi
 
-# 1. SST credential, in MariaDB option-file syntax ("..." with \\ and \" escaped).
-escaped=$(printf '%s' "$GALERA_SST_PASSWORD" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')
+# put SRC DEST: a copy of SRC (or, with SRC empty, an empty file) owned by MYSQL_UID, mode 0400.
+put() {
+    if [ -n "$1" ]; then cat "$1" >"$2.new" || die "cannot read $1"; else : >"$2.new" || die "cannot write $2.new"; fi
+    if ! { chown "$MYSQL_UID:$MYSQL_UID" "$2.new" && chmod 0400 "$2.new" && mv -f "$2.new" "$2"; }; then
+        die "cannot stage $2"
+    fi
+}
+
+# 1. TLS files, readable by the server only.
+for f in ca.pem cert.pem key.pem; do put "$TLS_DIR/$f" "$dir/tls/$f"; done
+
+# 2. Password files for the image's first start; empty once the data dir is initialised.
+if [ -d "$DATA_DIR/mysql" ]; then from=; else from=$SECRETS_DIR; fi
+for f in root-password app-password sst-password; do put "${from:+$from/$f}" "$dir/secrets/$f"; done
+
+# 3. SST credential, in MariaDB option-file syntax ("..." with \\ and \" escaped).
+escaped=$(sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' "$SECRETS_DIR/sst-password" | head -n 1)
 printf '[mariadb]\nwsrep_sst_auth="%s:%s"\n' "$GALERA_SST_USER" "$escaped" >"$dir/sst-auth.cnf.new"
 if ! { chown "$MYSQL_UID:$MYSQL_UID" "$dir/sst-auth.cnf.new" && chmod 0400 "$dir/sst-auth.cnf.new"; }; then
     die "cannot set the owner or mode of $dir/sst-auth.cnf.new"
 fi
 mv -f "$dir/sst-auth.cnf.new" "$dir/sst-auth.cnf"
 
-# 2. Bootstrap decision.
+# 4. Bootstrap decision.
 decide() {
     if ! live=$(etcd ls --recursive "$GALERA_PREFIX/members" 2>&1); then
         case "$live" in
