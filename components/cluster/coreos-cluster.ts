@@ -11,7 +11,8 @@ import { IsoRepository } from "../xen/iso-repository";
 import { XenVm } from "../xen/xen-vm";
 import type { TlsMaterial } from "../pki/x509";
 import { FirewallPlanSettings, nodeFirewall } from "../firewall/firewall-plan";
-import { renderFirewall } from "../firewall/firewall-render";
+import { FIREWALL_RULES_PATHS, FIREWALL_UNITS, renderFirewall } from "../firewall/firewall-render";
+import { NodeFiles } from "../node/node-files";
 
 export interface CoreosClusterArgs {
   /** Stack name: part of the markers older versions wrote (taken over once by an update). */
@@ -107,6 +108,7 @@ export class CoreosCluster extends pulumi.ComponentResource {
     this.cloudConfigs = {};
 
     let previousMember: EtcdMember | undefined;
+    const firewalls: NodeFiles[] = [];
     // The VM of the bootstrap node that membership changes go through (bootstrap nodes come first).
     let membershipVm: XenVm | undefined;
     this.nodes = cluster.nodes.map((node, index) => {
@@ -140,7 +142,8 @@ export class CoreosCluster extends pulumi.ComponentResource {
             joinExisting,
             staticBootstrap,
             os: os.profile === "flatcar" ? { profile: "flatcar", version: os.version, fleet: os.fleet } : { profile: os.profile },
-            firewall: args.firewall ? renderFirewall(nodeFirewall(args.firewall, cluster.name, node.name)) : undefined,
+            // The boot rules: node-to-node ports open to the cluster network until the exact rules below land.
+            firewall: args.firewall ? renderFirewall(nodeFirewall(args.firewall, cluster.name, node.name, { boot: true })) : undefined,
           },
         },
         { parent: this, dependsOn: token ? [token] : [] },
@@ -191,6 +194,17 @@ export class CoreosCluster extends pulumi.ComponentResource {
         { parent: this, dependsOn: [drive, args.isoRepository] },
       );
       if (node.name === bootstrapNodes[0].name) membershipVm = vm;
+      // The exact rules (node-to-node ports from the nodes' addresses only), written over SSH once
+      // the node runs and reloaded at once; kept on its disk for every later boot. Adding a node
+      // rewrites these files on the others, never their config drives.
+      if (args.firewall) {
+        const rules = renderFirewall(nodeFirewall(args.firewall, cluster.name, node.name));
+        firewalls.push(new NodeFiles(`${name}-${node.name}-firewall`, {
+          connection: args.nodeConnection(node),
+          files: (["v4", "v6"] as const).map((f) => ({ path: FIREWALL_RULES_PATHS[f], content: rules[f], mode: 0o644 })),
+          restartUnits: [FIREWALL_UNITS.v4, FIREWALL_UNITS.v6],
+        }, { parent: this, dependsOn: [vm] }));
+      }
       if (node.join) {
         // Added through a bootstrap node, after this node's VM and after the previous joiner has
         // started. It also depends on that bootstrap node's VM: a destroy removes the member
@@ -198,7 +212,8 @@ export class CoreosCluster extends pulumi.ComponentResource {
         previousMember = new EtcdMember(
           `${name}-${node.name}-etcd-member`,
           { connection: args.nodeConnection(bootstrapNodes[0]), name: node.name, ip: node.ip },
-          { parent: this, dependsOn: [vm, ...(membershipVm ? [membershipVm] : []), ...(previousMember ? [previousMember] : [])] },
+          // After every earlier node's exact firewall admits this node (its etcd peers with them).
+          { parent: this, dependsOn: [vm, ...(membershipVm ? [membershipVm] : []), ...(previousMember ? [previousMember] : []), ...firewalls.slice(0, -1)] },
         );
       }
       return { ...node, vmUuid: vm.uuid };

@@ -46,14 +46,23 @@ function nodesMatching(cluster: ClusterSettings, placement: string[]): ClusterSe
   return cluster.nodes.filter((n) => names.has(n.name));
 }
 
-/** The firewall of node `nodeName` of cluster `clusterName`. */
-export function nodeFirewall(settings: FirewallPlanSettings, clusterName: string, nodeName: string): FirewallInput {
+/**
+ * The firewall of node `nodeName` of cluster `clusterName`.
+ *
+ * `boot: true` gives the rules the node's cloud-config carries, loaded at its first boot until
+ * the program writes the exact ones: node-to-node ports are open to the whole cluster network
+ * (`network.cidr`) instead of the nodes' addresses. The exact list changes whenever a node is
+ * added; were it in the cloud-config, growing a cluster would rebuild every existing node's
+ * config drive and restart it. The cluster network still has TLS with client certificates in
+ * front of etcd and Galera during that window.
+ */
+export function nodeFirewall(settings: FirewallPlanSettings, clusterName: string, nodeName: string, opts: { boot?: boolean } = {}): FirewallInput {
   const cluster = settings.clusters.find((c) => c.name === clusterName);
   if (!cluster) throw new Error(`firewall: no cluster ${JSON.stringify(clusterName)}`);
   const node = cluster.nodes.find((n) => n.name === nodeName);
   if (!node) throw new Error(`firewall: cluster ${clusterName} has no node ${JSON.stringify(nodeName)}`);
   const on = (nodes: ClusterSettings["nodes"]) => nodes.some((n) => n.name === node.name);
-  const addresses = (nodes: ClusterSettings["nodes"]) => nodes.map((n) => host(n.ip));
+  const addresses = (nodes: ClusterSettings["nodes"]) => (opts.boot ? [settings.network.cidr] : nodes.map((n) => host(n.ip)));
 
   const sshFrom = [...settings.security.sshAllowedFrom];
   const jump = settings.xenserver.host;

@@ -198,6 +198,13 @@ export function renderFirewall(input: FirewallInput): FirewallRules {
  * them"); the unit files are Gentoo's `net-firewall/iptables/files/systemd/`.
  */
 export const FIREWALL_RULES_PATHS = { v4: "/var/lib/iptables/rules-save", v6: "/var/lib/ip6tables/rules-save" } as const;
+/**
+ * The boot rules the cloud-config writes (see nodeFirewall's `boot`). They are copied to the
+ * rules-save path only when that file does not exist yet (the node's first boot): after it the
+ * program keeps the exact rules there, and coreos-cloudinit, which applies write_files at
+ * every boot, never overwrites them.
+ */
+export const FIREWALL_BOOT_PATHS = { v4: "/etc/xen-coreos/firewall/boot-rules.v4", v6: "/etc/xen-coreos/firewall/boot-rules.v6" } as const;
 export const FIREWALL_UNITS = { v4: "iptables-restore.service", v6: "ip6tables-restore.service" } as const;
 
 /** A cloud-config's part of the firewall: its rule files and the units that load them. */
@@ -213,14 +220,21 @@ export interface FirewallCloudConfig {
  * changed rule set applies at once), with a drop-in ordering them before docker and
  * `clusterUnits` (etcd, fleet), so no published port or cluster port is ever open unfiltered.
  */
-export function firewallCloudConfig(rules: FirewallRules, clusterUnits: string[]): FirewallCloudConfig {
-  const before: DropIn = {
-    name: "10-xen-coreos-before-services.conf",
-    content: renderIni([["Unit", [["Before", ["docker.service", ...clusterUnits].join(" ")]]]]),
-  };
+export function firewallCloudConfig(bootRules: FirewallRules, clusterUnits: string[]): FirewallCloudConfig {
   const families = ["v4", "v6"] as const;
+  const dropIn = (f: (typeof families)[number]): DropIn => ({
+    name: "10-xen-coreos-firewall.conf",
+    content: renderIni([
+      ["Unit", [["Before", ["docker.service", ...clusterUnits].join(" ")]]],
+      ["Service", [
+        ["ExecStartPre", `/usr/bin/mkdir -p ${FIREWALL_RULES_PATHS[f].replace(/\/[^/]+$/, "")}`],
+        // -n: the program's exact rules, once written, stay (first boot only takes the boot rules).
+        ["ExecStartPre", `/usr/bin/cp -n ${FIREWALL_BOOT_PATHS[f]} ${FIREWALL_RULES_PATHS[f]}`],
+      ]],
+    ]),
+  });
   return {
-    files: families.map((f) => ({ path: FIREWALL_RULES_PATHS[f], permissions: "0644", owner: "root", content: rules[f] })),
-    units: families.map((f) => ({ name: FIREWALL_UNITS[f], command: "restart" as const, enable: true, "drop-ins": [before] })),
+    files: families.map((f) => ({ path: FIREWALL_BOOT_PATHS[f], permissions: "0644", owner: "root", content: bootRules[f] })),
+    units: families.map((f) => ({ name: FIREWALL_UNITS[f], command: "restart" as const, enable: true, "drop-ins": [dropIn(f)] })),
   };
 }

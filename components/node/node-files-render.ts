@@ -61,11 +61,12 @@ export function renderNodeFilesStdin(files: ReadonlyArray<NodeFileSpec>): string
 /** Directory mode of the folders the set creates: root-owned, not writable by others. */
 export const NODE_FILES_DIR_MODE = "0755";
 
-export function renderNodeFilesWriteScript(setName: string, paths: string[]): string {
+export function renderNodeFilesWriteScript(setName: string, paths: string[], restartUnits: string[] = []): string {
+  for (const unit of restartUnits) if (!/^[A-Za-z0-9@._:-]+\.(service|socket|target|timer)$/.test(unit)) throw new Error(`${JSON.stringify(unit)} is not a systemd unit name`);
   return scriptWithHeader(body("node-files-write.sh"), {
     title: `files ${setName}`,
     what: "files $set_name",
-    params: [["set_name", setName], ["dir_mode", NODE_FILES_DIR_MODE], ["paths", paths.join("\n")]],
+    params: [["set_name", setName], ["dir_mode", NODE_FILES_DIR_MODE], ["paths", paths.join("\n")], ["restart_units", restartUnits.join(" ")]],
   });
 }
 

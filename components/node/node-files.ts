@@ -14,6 +14,8 @@ export interface NodeFilesArgs {
   paths?: string[];
   /** Paths under these folders are refused (customer data, e.g. /mnt/nfs/www). */
   protectedDirs?: string[];
+  /** systemd units restarted after the files are in place (e.g. the firewall's restore units). */
+  restartUnits?: string[];
 }
 
 /**
@@ -37,7 +39,7 @@ export class NodeFiles extends pulumi.ComponentResource {
       checkFileSet(files, args.protectedDirs);
       return renderNodeFilesStdin(files);
     });
-    const write = renderNodeFilesWriteScript(name, paths);
+    const write = renderNodeFilesWriteScript(name, paths, args.restartUnits);
     new command.remote.Command(`${name}-files`, {
       connection: args.connection,
       create: write,

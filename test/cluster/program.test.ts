@@ -35,9 +35,13 @@ describe("the lab program", () => {
     expect(count("xencoreos:nas:NfsShare")).toBe(1);
     // The lab NAS is an appliance: nothing is run on it.
     expect(recorder.resources.filter((r) => r.name.startsWith("share-"))).toEqual([]);
-    // Per node: its config drive, its VM's converge command and the node's halt request.
+    // Per node: its config drive, its VM's converge command, the node's halt request and its exact firewall rules.
     const clusterLayer = recorder.byType("command:remote:Command").filter((r) => ["iso-library-ensure", "guest-agent-read"].includes(r.name) || r.name.startsWith("lab-coreos"));
-    expect(clusterLayer).toHaveLength(2 + 3 * 3);
+    expect(clusterLayer).toHaveLength(2 + 3 * 4);
+    const firewall = recorder.named("lab-coreos1-firewall-files");
+    expect(firewall.inputs.create).toContain("restart_units='iptables-restore.service ip6tables-restore.service'");
+    expect(firewall.inputs.stdin).toMatch(/^==> 0644 [0-9a-f]{64} \/var\/lib\/iptables\/rules-save$/m);
+    expect(firewall.inputs.stdin).toContain("-s 10.50.0.102/32");
     expect(count("command:local:Command")).toBe(1);
     // The deployment id, the token's bootstrap id and one instance id per VM.
     expect(count("random:index/randomId:RandomId")).toBe(1 + 1 + 3);

@@ -46,6 +46,7 @@ import {
   plannedResources,
   plannedUnits,
   sandboxSettings,
+  NODE_TMPFS,
 } from "./sandbox";
 
 const missing = cliMissing ?? sshdMissing({ namespace: true }) ?? programsMissing(["openssl", "curl"], "config drives, discovery requests");
@@ -129,7 +130,7 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
         FLEET_STATE: fleet.stateFile,
         FLEET_SEED: fleet.seedFile,
       },
-      tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
+      tmpfs: NODE_TMPFS,
     });
     nodeSshds = new NodeSshds(sshd, 8, undefined, xe.guestsDir);
     await nodeSshds.start();

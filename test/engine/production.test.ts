@@ -37,6 +37,7 @@ import {
   plannedResources,
   plannedUnits,
   productionSandboxSettings,
+  NODE_TMPFS,
 } from "./sandbox";
 
 const run = promisify(execFile);
@@ -79,7 +80,7 @@ describeIf(missing)("a production-size up against real sshd limits (host MaxStar
       dir: path.join(tmp, "sshd"),
       permitRootLogin: "yes",
       setEnv: { PATH: [SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile, FLEET_STATE: fleet.stateFile, FLEET_SEED: fleet.seedFile },
-      tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
+      tmpfs: NODE_TMPFS,
     });
     nodes = new NodeSshds(sshd, 10, undefined, xe.guestsDir);
     await nodes.start();

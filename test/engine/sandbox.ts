@@ -34,6 +34,11 @@ export const SANDBOX_BIN = path.join(ROOT, "test/sandbox/bin");
 export const XE = path.join(SANDBOX_BIN, "xe");
 export const FLEETCTL = path.join(SANDBOX_BIN, "fleetctl");
 export const MiB = 1024 ** 2;
+/**
+ * What the program writes on a node, as tmpfs in the test sshd's private mount namespace (the
+ * sandbox's nodes share it): the share, its node-local files, the firewall's rules-save files.
+ */
+export const NODE_TMPFS = ["/mnt/nfs", "/etc/xen-coreos", "/var/lib/iptables", "/var/lib/ip6tables"];
 export const GiB = 1024 ** 3;
 
 // ---------------------------------------------------------------- the discovery service
@@ -484,7 +489,7 @@ export async function startHostSandbox(opts: { prefix: string; nodeCount: number
     dir: path.join(tmp, "sshd"),
     permitRootLogin: "yes",
     setEnv: { PATH: [SANDBOX_BIN, path.dirname(process.execPath), "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
-    tmpfs: ["/mnt/nfs", "/etc/xen-coreos"],
+    tmpfs: NODE_TMPFS,
   });
   const nodes = new NodeSshds(sshd, opts.nodeCount, undefined, xe.guestsDir);
   await nodes.start();

@@ -7,7 +7,7 @@
 import * as yaml from "js-yaml";
 import { parseSettings } from "../../components/config/settings";
 import { nodeFirewall } from "../../components/firewall/firewall-plan";
-import { FIREWALL_RULES_PATHS, FIREWALL_UNITS, renderFirewall } from "../../components/firewall/firewall-render";
+import { FIREWALL_BOOT_PATHS, FIREWALL_RULES_PATHS, FIREWALL_UNITS, renderFirewall } from "../../components/firewall/firewall-render";
 import { renderCloudConfig } from "../../components/coreos/cloud-config-render";
 import { expectGolden } from "../golden";
 import { WITH_KEY, labRaw, stackRawSettings } from "../fixtures/settings";
@@ -119,14 +119,19 @@ describe("firewall in the cloud-config", () => {
     const os = profile === "flatcar" ? { profile, fleet: { url: "file:///fleet.tgz", sha256: "0".repeat(64) } } : { profile };
     const doc = yaml.load(renderCloudConfig({ ...input, os, firewall: rules }).replace(/^#cloud-config\n/, "")) as any;
     const files = Object.fromEntries(doc.write_files.map((f: any) => [f.path, f]));
-    expect(files[FIREWALL_RULES_PATHS.v4].content).toBe(rules.v4);
-    expect(files[FIREWALL_RULES_PATHS.v6].content).toBe(rules.v6);
+    // The cloud-config carries the boot rules; the restore units copy them to rules-save only
+    // when the node has none yet (cp -n): the program's exact rules, once written, stay.
+    expect(files[FIREWALL_BOOT_PATHS.v4].content).toBe(rules.v4);
+    expect(files[FIREWALL_BOOT_PATHS.v6].content).toBe(rules.v6);
+    expect(files[FIREWALL_RULES_PATHS.v4]).toBeUndefined();
     const names: string[] = doc.coreos.units.map((u: any) => u.name);
     const clusterUnits = profile === "coreos" ? ["etcd2.service", "fleet.service"] : ["etcd-member.service", "fleet.service"];
     for (const unit of [FIREWALL_UNITS.v4, FIREWALL_UNITS.v6]) {
       const entry = doc.coreos.units.find((u: any) => u.name === unit);
       expect(entry).toMatchObject({ enable: true, command: "restart" });
       expect(entry["drop-ins"][0].content).toContain(`Before=docker.service ${clusterUnits.join(" ")}`);
+      const family = unit === FIREWALL_UNITS.v4 ? "v4" : "v6";
+      expect(entry["drop-ins"][0].content).toContain(`ExecStartPre=/usr/bin/cp -n ${FIREWALL_BOOT_PATHS[family]} ${FIREWALL_RULES_PATHS[family]}`);
       // coreos-cloudinit starts units in list order: the firewall before etcd and fleet.
       for (const c of clusterUnits) expect(names.indexOf(unit)).toBeLessThan(names.indexOf(c));
     }
@@ -134,5 +139,20 @@ describe("firewall in the cloud-config", () => {
     const plain = renderCloudConfig({ ...input, os });
     expect(plain).not.toContain(FIREWALL_RULES_PATHS.v4);
     expect(plain).not.toContain(FIREWALL_UNITS.v4);
+  });
+});
+
+
+describe("boot rules and exact rules", () => {
+  it("the boot rules open node-to-node ports to the cluster network; the exact ones to the nodes' addresses only", () => {
+    const s = lab();
+    const exact = nodeFirewall(s, "lab", "coreos1");
+    const boot = nodeFirewall(s, "lab", "coreos1", { boot: true });
+    const etcd = (f: typeof exact) => f.openings.find((o) => o.purpose.startsWith("etcd"))!.from;
+    expect(etcd(exact)).toEqual(["10.50.0.101/32", "10.50.0.102/32", "10.50.0.103/32"]);
+    expect(etcd(boot)).toEqual(["10.50.0.0/24"]);
+    // What does not depend on the node list is the same in both.
+    const others = (f: typeof exact) => f.openings.filter((o) => !/nodes/.test(o.purpose));
+    expect(others(boot)).toEqual(others(exact));
   });
 });

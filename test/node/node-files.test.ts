@@ -96,4 +96,14 @@ describe("node file sets", () => {
       expect(r.status).toBe(0);
     }
   });
+
+  it("restarts the named units once every file is in place (the sandbox's systemctl stand-in records it)", () => {
+    const log = `${dir}/systemctl.log`;
+    const rules = { path: `${dir}/rules-save`, content: "*mangle\nCOMMIT\n", mode: 0o644 };
+    const script = renderNodeFilesWriteScript("firewall", [rules.path], ["iptables-restore.service", "ip6tables-restore.service"]);
+    const r = run(script, renderNodeFilesStdin([rules]), { PATH: `${path.join(__dirname, "..", "sandbox", "bin")}:${process.env.PATH}`, SYSTEMCTL_LOG: log });
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(log, "utf8")).toBe("restart iptables-restore.service ip6tables-restore.service\n");
+    expect(() => renderNodeFilesWriteScript("x", ["/a"], ["not a unit"])).toThrow(/not a systemd unit name/);
+  });
 });

@@ -1,7 +1,8 @@
 # Runs on a node (user core with sudo, or root): writes the program's files for one purpose
 # (a service's config and scripts, its certificates) from standard input, all or nothing.
 # Parameters (generated header): set_name, dir_mode, paths (the files this set owns, one per
-# line). Standard output: the paths, which the next update reads back as
+# line), restart_units (systemd units restarted once the files are in place, e.g. the firewall's
+# restore units; empty: none). Standard output: the paths, which the next update reads back as
 # PULUMI_COMMAND_STDOUT to remove the files the set no longer owns.
 #
 # Standard input, as `renderNodeFilesStdin` writes it: per file one header line
@@ -68,4 +69,8 @@ printf '%s\n' "${PULUMI_COMMAND_STDOUT:-}" | while read -r old; do
   printf '%s\n' "$paths" | grep -qxF "$old" || $as_root rm -f "$old"
 done
 echo "xen-coreos: files $set_name: $n written" >&2
+if [ -n "$restart_units" ]; then
+  # shellcheck disable=SC2086 # a list of unit names
+  $as_root systemctl restart $restart_units || fail "the files are written, but restarting $restart_units failed (check: systemctl status $restart_units)"
+fi
 printf '%s\n' "$paths"
