@@ -356,15 +356,17 @@ export function plannedResources(s: StackSettings): { total: number; parts: Reco
     "GuestAgent + its read command": 2,
     [`NfsShare${s.nas.managed ? " + its export command" : " (appliance: nothing run)"}`]: s.nas.managed ? 2 : 1,
   };
-  // DeploymentPki and its CA, and one etcd certificate per node (PkiObjects).
+  // DeploymentPki and its CA, and per node one etcd certificate and one SSH host key (PkiObjects:
+  // program.ts asks pki.certificate(`etcd-<node>`) and pki.hostKey(<node>) for every node).
   const nodes = s.clusters.reduce((n, c) => n + c.nodes.length, 0);
-  parts[`DeploymentPki + CA + ${nodes} etcd certificates`] = 2 + nodes;
+  parts[`DeploymentPki + CA + ${nodes} etcd certificates + ${nodes} host keys`] = 2 + 2 * nodes;
   for (const c of s.clusters) {
     // CoreosCluster, and in token mode its DiscoveryToken, the token's RandomId and curl command
     // (static mode has none); per node a CloudConfig, a ConfigDrive + its command, a XenVm + its
-    // instance RandomId, halt request and converge command.
+    // instance RandomId, halt request and converge command; per joining node an EtcdMember + its command.
     const own = s.discovery.mode === "static" ? 1 : 4;
-    parts[`cluster ${c.name}: ${own} + 7 x ${c.nodes.length} nodes`] = own + 7 * c.nodes.length;
+    const joining = c.nodes.filter((n) => n.join).length;
+    parts[`cluster ${c.name}: ${own} + 7 x ${c.nodes.length} nodes + 2 x ${joining} joining`] = own + 7 * c.nodes.length + 2 * joining;
   }
   const { web, galera, ftp } = s.services;
   const serviceClusters = new Set([web?.cluster, galera?.cluster, ftp?.cluster].filter(Boolean));

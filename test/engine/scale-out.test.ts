@@ -1,6 +1,7 @@
 /**
  * Growing a running cluster (README "Growing a running cluster", issue 6) under the REAL
- * Pulumi engine, with REAL etcd: 3 → 4 → 5 nodes, then back to 4.
+ * Pulumi engine, with REAL etcd over TLS (README "etcd over TLS", issue 12): 3 → 4 → 5 nodes,
+ * then back to 4.
  *
  * The sandbox is the engine lifecycle's (test/engine/sandbox.ts): one real sshd on 127.0.0.1
  * stands in for the XenServer host and every node, with the xe double on its PATH; services
@@ -9,20 +10,34 @@
  * `member remove` is read from what the EtcdMember commands really ran.
  *
  * The nodes get loopback addresses (network 127.0.3.0/24, nodes 127.0.3.1-5), so the peer URLs
- * the program hands to `etcdctl member add` (http://<ip>:2380) are real addresses here:
- * - the bootstrap nodes' etcd (coreos1-3) is a real 3-member etcd cluster started before the
- *   first up (v2 API enabled, as CoreOS's etcd2); coreos1 also listens on 127.0.0.1:2379, the
- *   endpoint EtcdMember uses on the first node (its "local member");
+ * the program hands to `etcdctl member add` (https://<ip>:2380) are real addresses here. Every
+ * etcd runs with the environment of its node's RENDERED cloud-config (`coreos.etcd2`, each key
+ * as ETCD_<KEY>, as coreos-cloudinit writes it) and the TLS files of that cloud-config's
+ * `write_files` (the node's CA, certificate and key, issued by the program's own PKI), both read
+ * from the stdin of the node's config-drive command in the stack state (`exportStack`, which
+ * decrypts secrets):
+ * - the certificates exist only once the first `up` has run, so the bootstrap nodes' etcd
+ *   (coreos1-3) starts after it, v2 API enabled (as CoreOS's etcd2);
  * - a joining node "boots" when the watcher in this test sees an `[unstarted]` member with its
- *   peer URL: it starts a real etcd whose environment comes from that node's RENDERED
- *   cloud-config (`coreos.etcd2`, each key as ETCD_<KEY>, as coreos-cloudinit writes it), read
- *   from the stdin of the node's config-drive command in the stack state (`exportStack`, which
- *   decrypts secrets). Two local adaptations, both what the same file means on a VM of its own:
- *   listen-client-urls 0.0.0.0 becomes the node's address (four etcds share this machine), and
- *   the data directory is a temporary one (etcd2.service's /var/lib/etcd2).
+ *   peer URL;
+ * - each etcd runs in a private mount namespace (unshare --mount --propagation private) where
+ *   its node's files are bind-mounted at /etc/xen-coreos/tls, so every member reads its own
+ *   certificate at the paths the cloud-config gives, as on a VM of its own.
+ * Local adaptations, each what the same file means on a VM of its own:
+ *   - the rendered client listener https://127.0.0.1:2379 is kept for coreos1 only (the
+ *     endpoint EtcdMember uses on the first node, its "local member"): the machine's loopback
+ *     is shared, each VM has its own;
+ *   - the bootstrap nodes' `discovery` URL is replaced by the static list of the three
+ *     rendered names and peer URLs (the sandbox's discovery service only hands out tokens);
+ *   - the data directory is a temporary one (etcd2.service's /var/lib/etcd2).
+ * The EtcdMember scripts run over SSH in the test sshd, which every node shares: the sshd has a
+ * private tmpfs on /etc/xen-coreos, and coreos1's TLS files are put there once they exist
+ * (membership changes go through coreos1, with its certificate). The test's own etcdctl uses
+ * the same files of coreos1, from the test's folder.
  *
- * Skipped with a one-line reason without the CLI, sshd (as root: the settings log in as root),
- * openssl, curl, etcd or etcdctl; under CI=true that is a failure instead.
+ * Skipped with a one-line reason without the CLI, sshd (as root: the settings log in as root,
+ * and the mount namespaces need it), unshare, nsenter, mount, openssl, curl, etcd or etcdctl;
+ * under CI=true that is a failure instead.
  */
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -35,15 +50,16 @@ import { xenCoreosProgram } from "../../components/program";
 import { changedSteps, cliMissing, deploymentIdOf, describeIf, newStack, programsMissing, urnName, withEvents } from "../support/engine";
 import { userDataOfDrive } from "../support/drive";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
-import { COREOS_ISO, DiscoveryService, NodeSshds, SANDBOX_BIN, XeDouble, configJson, parsed, sandboxSettings } from "./sandbox";
+import { ETCD_TLS, ETCD_TLS_DIR, EtcdTlsPaths, etcdTlsPaths } from "../../components/etcd/etcd-tls";
+import { COREOS_ISO, DiscoveryService, NodeSshds, SANDBOX_BIN, XeDouble, configJson, parsed, plannedResources, sandboxSettings } from "./sandbox";
 
 const run = promisify(execFile);
 
 const missing =
   cliMissing ??
-  sshdMissing() ??
+  sshdMissing({ namespace: true }) ??
   (process.getuid?.() !== 0 ? "the sandbox settings log in to the test sshd as root: run as root" : undefined) ??
-  programsMissing(["openssl", "curl", "isoinfo", "etcd", "etcdctl"], "config drives, discovery requests, real etcd");
+  programsMissing(["openssl", "curl", "isoinfo", "etcd", "etcdctl", "unshare", "mount"], "config drives, discovery requests, real etcd in mount namespaces");
 
 const NODE_DIR = path.dirname(process.execPath);
 const PROJECT = "xen-coreos";
@@ -53,9 +69,19 @@ let deployment = "";
 const BOOTSTRAP = 3;
 const ip = (n: number) => `127.0.3.${n}`;
 const nodeName = (n: number) => `coreos${n}`;
-const peerUrl = (n: number) => `http://${ip(n)}:2380`;
+const peerUrl = (n: number) => `https://${ip(n)}:2380`;
+const clientUrl = (n: number) => `https://${ip(n)}:2379`;
 /** Where EtcdMember's etcdctl talks to (EtcdMemberArgs.endpoint's default): coreos1's local member. */
-const LOCAL_ENDPOINT = "http://127.0.0.1:2379";
+const LOCAL_ENDPOINT = "https://127.0.0.1:2379";
+
+/** What a joining node adds to the stack: its etcd certificate and SSH host key (the PKI's), its VM's resources, its EtcdMember. */
+const joinerResources = (n: number) =>
+  [
+    `pki-cert-etcd-${nodeName(n)}`,
+    `pki-hostkey-${nodeName(n)}`,
+    ...["cloud-config", "config-drive", "config-drive-vdi", "", "instance", "halt", "vm", "etcd-member", "etcd-member-member"].map((r) => `lab-${nodeName(n)}${r ? `-${r}` : ""}`),
+  ].sort();
+const PER_JOINER = joinerResources(4).length;
 
 const report: string[] = [];
 const note = (line: string) => report.push(line);
@@ -71,9 +97,12 @@ function growRaw(t: Parameters<typeof sandboxSettings>[0], count: number): any {
   return raw;
 }
 
-/** `ETCDCTL_API=2 etcdctl member list` through coreos1, lines sorted by member name/peer URL. */
-async function memberList(endpoint = `http://${ip(1)}:2379`): Promise<string[]> {
-  const { stdout } = await run("etcdctl", ["--endpoint", endpoint, "member", "list"], { env: { ...process.env, ETCDCTL_API: "2" }, timeout: 10_000 });
+/** `ETCDCTL_API=2 etcdctl member list` through coreos1 with `tls`, lines sorted by member name/peer URL. */
+async function memberList(tls: EtcdTlsPaths, endpoint = clientUrl(1)): Promise<string[]> {
+  const { stdout } = await run("etcdctl", ["--endpoint", endpoint, "--ca-file", tls.caFile, "--cert-file", tls.certFile, "--key-file", tls.keyFile, "member", "list"], {
+    env: { ...process.env, ETCDCTL_API: "2" },
+    timeout: 10_000,
+  });
   const key = (l: string) => (l.match(/peerURLs=(\S+)/)?.[1] ?? l);
   return stdout.split("\n").filter(Boolean).sort((a, b) => key(a).localeCompare(key(b)));
 }
@@ -88,6 +117,14 @@ function etcd2Environment(cloudConfig: string): Record<string, string> {
   const etcd2 = doc.coreos?.etcd2;
   if (!etcd2) throw new Error("the cloud-config has no coreos.etcd2 section");
   return Object.fromEntries(Object.entries(etcd2).map(([k, v]) => [`ETCD_${k.toUpperCase().replace(/-/g, "_")}`, String(v)]));
+}
+
+interface WrittenFile { path: string; content: string; permissions: string; owner?: string }
+
+/** The cloud-config's `write_files` under the node's TLS directory (CA, certificate, key), as coreos-cloudinit writes them. */
+function tlsWriteFiles(cloudConfig: string): WrittenFile[] {
+  const doc = yaml.load(cloudConfig.replace(/^#cloud-config\n/, "")) as { write_files?: WrittenFile[] };
+  return (doc.write_files ?? []).filter((f) => f.path.startsWith(`${ETCD_TLS_DIR}/`));
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
@@ -111,8 +148,10 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
   let etcdctlLog: string;
   const target = () => ({ port: sshd!.port, hostKey: sshd!.hostKey, nodes: nodeSshds!, authorizedKey: sshd!.clientPublicKey, isoDir: path.join(tmp, "isos"), discoveryEndpoint: discovery.endpoint });
 
-  /** The etcd processes standing in for the nodes' etcd2, by node number. */
-  const etcds = new Map<number, { child: ChildProcess; exited: Promise<void>; stderr: () => string; env: Record<string, string> }>();
+  /** The etcd processes standing in for the nodes' etcd2, by node number: the environment and TLS folder each was given. */
+  const etcds = new Map<number, { child: ChildProcess; exited: Promise<void>; stderr: () => string; env: Record<string, string>; tlsDir: string }>();
+  /** coreos1's TLS files in the test's folder: what the test's own etcdctl presents (as etcdctl on coreos1 does). */
+  let clientTls: EtcdTlsPaths | undefined;
   /** When the watcher first saw each member unstarted / started (ms), by node number. */
   const seenUnstarted = new Map<number, number>();
   const seenStarted = new Map<number, number>();
@@ -124,13 +163,60 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
   /** Resources of the 3-node stack (step 1). */
   let bootstrapTotal = 0;
 
-  function startEtcd(n: number, env: Record<string, string>): void {
-    const full = { ...process.env, ...env, ETCD_DATA_DIR: path.join(tmp, "etcd", nodeName(n)), ETCD_ENABLE_V2: "true" };
-    const child = spawn("etcd", [], { env: full, stdio: ["ignore", "ignore", "pipe"], detached: true });
+  /**
+   * Starts node `n`'s etcd with `env` in a private mount namespace where `tlsDir` (the node's
+   * own files) is bind-mounted, read-only, at /etc/xen-coreos/tls: over a tmpfs on
+   * /etc/xen-coreos, so nothing is created on this machine but that (empty) mount point.
+   */
+  function startEtcd(n: number, env: Record<string, string>, tlsDir: string): void {
+    // Only the node's variables: none of the test runner's ETCD_/ETCDCTL_ settings leak in.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ETCD")));
+    const full = { ...inherited, ...env, ETCD_DATA_DIR: path.join(tmp, "etcd", nodeName(n)), ETCD_ENABLE_V2: "true" };
+    const script = 'mount -t tmpfs -o mode=0755 tmpfs "$1" && mkdir "$2" && mount --bind "$3" "$2" && mount -o remount,bind,ro "$2" && exec etcd';
+    // unshare execs sh, which execs etcd: one pid (and process group) to stop.
+    const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", path.dirname(ETCD_TLS_DIR), ETCD_TLS_DIR, tlsDir], {
+      env: full,
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    etcds.set(n, { child, exited, stderr: () => stderr, env });
+    etcds.set(n, { child, exited, stderr: () => stderr, env, tlsDir });
+  }
+
+  /** Writes node `n`'s TLS files as its cloud-config's write_files give them (names, modes) into the test's folder for that node. */
+  function writeNodeTls(n: number, cloudConfig: string): string {
+    const files = tlsWriteFiles(cloudConfig);
+    const names = files.map((f) => path.basename(f.path)).sort();
+    const expected = [ETCD_TLS.caFile, ETCD_TLS.certFile, ETCD_TLS.keyFile].map((f) => path.basename(f)).sort();
+    if (JSON.stringify(names) !== JSON.stringify(expected)) throw new Error(`the cloud-config of ${nodeName(n)} writes ${JSON.stringify(names)} under ${ETCD_TLS_DIR}, not ${JSON.stringify(expected)}`);
+    const dir = path.join(tmp, "nodes", nodeName(n), "tls");
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    for (const f of files) {
+      const file = path.join(dir, path.basename(f.path));
+      fs.writeFileSync(file, f.content, { mode: parseInt(f.permissions, 8) });
+      fs.chmodSync(file, parseInt(f.permissions, 8));
+    }
+    return dir;
+  }
+
+  /**
+   * The rendered etcd2 environment of node `n` with the header's local adaptations: the
+   * loopback client listener kept for coreos1 only, and for a bootstrap node the static list of
+   * the bootstrap members (`bootstrap`, rendered names and peer URLs) instead of its discovery URL.
+   */
+  function localEnv(n: number, rendered: Record<string, string>, bootstrap?: string): Record<string, string> {
+    const env = { ...rendered };
+    env.ETCD_LISTEN_CLIENT_URLS = env.ETCD_LISTEN_CLIENT_URLS.split(",")
+      .filter((u) => n === 1 || !u.startsWith("https://127.0.0.1:"))
+      .join(",");
+    if (bootstrap !== undefined) {
+      delete env.ETCD_DISCOVERY;
+      env.ETCD_INITIAL_CLUSTER = bootstrap;
+      env.ETCD_INITIAL_CLUSTER_STATE = "new";
+    }
+    return env;
   }
 
   async function stopEtcd(n: number): Promise<void> {
@@ -166,21 +252,22 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     return userData;
   }
 
-  /** A joining node boots: its etcd2 starts with the environment of its rendered cloud-config. */
+  /** A joining node boots: its etcd2 starts with the environment and the TLS files of its rendered cloud-config. */
   async function bootJoiner(n: number): Promise<void> {
-    const env = etcd2Environment(await renderedCloudConfig(n));
-    // 0.0.0.0 on the node's own VM means its own addresses; here the machine is shared.
-    env.ETCD_LISTEN_CLIENT_URLS = env.ETCD_LISTEN_CLIENT_URLS.replace(/0\.0\.0\.0/g, ip(n));
+    const cloudConfig = await renderedCloudConfig(n);
+    const env = localEnv(n, etcd2Environment(cloudConfig));
+    const tlsDir = writeNodeTls(n, cloudConfig);
+    // Paths and URLs only: the key stays in its file.
     note(`  boot ${nodeName(n)}: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
-    startEtcd(n, env);
+    startEtcd(n, env, tlsDir);
   }
 
   /** Polls the member list; an unstarted member on 127.0.3.N whose etcd is not running makes node N boot. */
   async function watch(): Promise<void> {
     while (watching) {
       try {
-        for (const line of await memberList()) {
-          const n = Number(line.match(/peerURLs=http:\/\/127\.0\.3\.(\d+):2380/)?.[1]);
+        for (const line of await memberList(clientTls!)) {
+          const n = Number(line.match(/peerURLs=https:\/\/127\.0\.3\.(\d+):2380/)?.[1]);
           if (!n) continue;
           if (line.includes("[unstarted]")) {
             if (!seenUnstarted.has(n)) seenUnstarted.set(n, Date.now());
@@ -218,12 +305,21 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
       .filter((c) => c.argv.includes("member") && /^(add|remove)$/.test(c.argv[c.argv.indexOf("member") + 1] ?? ""))
       .map((c) => ({ ...c, verb: c.argv[c.argv.indexOf("member") + 1], arg: c.argv[c.argv.indexOf("member") + 2] }));
 
+  /** Each call names coreos1's local member (https) and the TLS files of coreos1 at the node's paths. */
+  function expectTlsCalls(calls: EtcdctlCall[]): void {
+    expect(calls.length).toBeGreaterThan(0);
+    const flag = (c: EtcdctlCall, name: string) => c.argv[c.argv.indexOf(name) + 1];
+    for (const c of calls) {
+      expect([flag(c, "--endpoint"), flag(c, "--ca-file"), flag(c, "--cert-file"), flag(c, "--key-file")]).toEqual([LOCAL_ENDPOINT, ETCD_TLS.caFile, ETCD_TLS.certFile, ETCD_TLS.keyFile]);
+    }
+  }
+
   async function setNodes(count: number): Promise<void> {
     await stack.setAllConfigJson(configJson(growRaw(target(), count), sshd!.clientKey));
   }
 
   async function printMembers(label: string): Promise<string[]> {
-    const lines = await memberList();
+    const lines = await memberList(clientTls!);
     note(`${label}:`);
     for (const l of lines) note(`    ${l}`);
     return lines;
@@ -260,36 +356,13 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
       dir: path.join(tmp, "sshd"),
       permitRootLogin: "yes",
       setEnv: { PATH: [wrapDir, SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
+      // Every node's commands run in this sshd's mount namespace: what they read or write under
+      // /etc/xen-coreos (coreos1's TLS files, see step 1) is this tmpfs, never this machine's /etc.
+      tmpfs: ["/etc/xen-coreos"],
     });
     // Each node's sshd, socket-activated, reached through the host (the default ssh.viaXenServer).
     nodeSshds = new NodeSshds(sshd, 5, undefined, xe.guestsDir);
     await nodeSshds.start();
-
-    // The bootstrap nodes' etcd: a static 3-member cluster ("discovery" is a stand-in that only hands out URLs).
-    const initialCluster = [1, 2, 3].map((n) => `${nodeName(n)}=${peerUrl(n)}`).join(",");
-    for (const n of [1, 2, 3]) {
-      const client = `http://${ip(n)}:2379`;
-      startEtcd(n, {
-        ETCD_NAME: nodeName(n),
-        ETCD_INITIAL_CLUSTER: initialCluster,
-        ETCD_INITIAL_CLUSTER_STATE: "new",
-        ETCD_INITIAL_ADVERTISE_PEER_URLS: peerUrl(n),
-        ETCD_LISTEN_PEER_URLS: peerUrl(n),
-        ETCD_ADVERTISE_CLIENT_URLS: client,
-        ETCD_LISTEN_CLIENT_URLS: n === 1 ? `${client},${LOCAL_ENDPOINT}` : client,
-      });
-    }
-    await waitFor(
-      "the bootstrap etcd (3 started members, 127.0.0.1:2379 answering)",
-      async () => {
-        for (const [n, e] of etcds) if (e.child.exitCode !== null) throw new Error(`etcd of ${nodeName(n)} exited: ${e.stderr().slice(-800)}`);
-        const list = await memberList(LOCAL_ENDPOINT);
-        return list.length === 3 && list.every((l) => / name=coreos[123] /.test(l));
-      },
-      30_000,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\n${[...etcds.values()].map((x) => x.stderr().slice(-600)).join("\n")}`);
-    });
 
     stack = await newStack({
       baseDir: path.join(tmp, "stacks"),
@@ -301,8 +374,6 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     // The settings validation accepts the loopback network (nodes, gateway and NAS inside 127.0.3.0/24).
     for (const count of [3, 4, 5]) expect(() => parsed(growRaw(target(), count))).not.toThrow();
     await setNodes(3);
-    watching = true;
-    watcher = watch();
   }, 120_000);
 
   afterAll(async () => {
@@ -318,27 +389,95 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 
-  it("1. up with the 3 bootstrap nodes: VMs, no membership change", async () => {
-    const before = await printMembers("1 before up (bootstrap etcd)");
+  it("1. up with the 3 bootstrap nodes: VMs and the PKI, no etcdctl; then their etcd starts over TLS from their rendered cloud-configs", async () => {
     const t0 = Date.now();
     const up = await stack.up();
     note(`1 up (3 nodes): ${((Date.now() - t0) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
     expect(up.summary.result).toBe("succeeded");
-    bootstrapTotal = up.summary.resourceChanges?.create ?? 0;
+    // Every resource the program declares for 3 nodes, the PKI's among them (its CA, each node's etcd certificate and host key).
+    const planned = plannedResources(parsed(growRaw(target(), 3)));
+    note(`1 planned: ${JSON.stringify(planned.parts)}`);
+    expect(up.summary.resourceChanges).toEqual({ create: planned.total });
+    bootstrapTotal = planned.total;
     deployment = await deploymentIdOf(stack);
     for (const n of [1, 2, 3]) {
       const vms = xe.vmsOfNode(deployment, "lab", nodeName(n));
       expect(vms.map((v) => v["power-state"])).toEqual(["running"]);
       vmUuids[nodeName(n)] = vms[0].uuid;
     }
-    // The stand-in runs what the bootstrap nodes' rendered etcd2 sections say (name, peer URL; discovery instead of a static list).
+    // The bootstrap nodes form through discovery: the up ran no etcdctl at all (no etcd ran during it).
+    expect(membershipCalls(0)).toEqual([]);
+    expect(etcdctlCalls(0)).toEqual([]);
+
+    // What the bootstrap nodes' rendered etcd2 sections say: name, https URLs, discovery, the node's TLS files, certificates required.
+    const envs = new Map<number, Record<string, string>>();
+    const tlsDirs = new Map<number, string>();
     for (const n of [1, 2, 3]) {
-      const env = etcd2Environment(await renderedCloudConfig(n));
+      const cloudConfig = await renderedCloudConfig(n);
+      const env = etcd2Environment(cloudConfig);
       expect([env.ETCD_NAME, env.ETCD_INITIAL_ADVERTISE_PEER_URLS, env.ETCD_DISCOVERY?.startsWith(discovery.endpoint)]).toEqual([nodeName(n), peerUrl(n), true]);
       expect(env.ETCD_INITIAL_CLUSTER_STATE).toBeUndefined();
+      expect(env).toMatchObject({
+        ETCD_ADVERTISE_CLIENT_URLS: clientUrl(n),
+        ETCD_LISTEN_CLIENT_URLS: `${clientUrl(n)},${LOCAL_ENDPOINT}`,
+        ETCD_LISTEN_PEER_URLS: peerUrl(n),
+        ETCD_CERT_FILE: ETCD_TLS.certFile,
+        ETCD_KEY_FILE: ETCD_TLS.keyFile,
+        ETCD_TRUSTED_CA_FILE: ETCD_TLS.caFile,
+        ETCD_CLIENT_CERT_AUTH: "true",
+        ETCD_PEER_CERT_FILE: ETCD_TLS.certFile,
+        ETCD_PEER_KEY_FILE: ETCD_TLS.keyFile,
+        ETCD_PEER_TRUSTED_CA_FILE: ETCD_TLS.caFile,
+        ETCD_PEER_CLIENT_CERT_AUTH: "true",
+      });
+      envs.set(n, env);
+      const dir = writeNodeTls(n, cloudConfig);
+      tlsDirs.set(n, dir);
+      // The same files the node's VM booted with (the xe double's guest stand-in applied its write_files); the key 0600.
+      for (const file of [ETCD_TLS.caFile, ETCD_TLS.certFile, ETCD_TLS.keyFile]) {
+        const booted = path.join(xe.guestsDir, nodeName(n), file);
+        expect(fs.readFileSync(path.join(dir, path.basename(file)), "utf8")).toBe(fs.readFileSync(booted, "utf8"));
+      }
+      expect(fs.statSync(path.join(dir, path.basename(ETCD_TLS.keyFile))).mode & 0o777).toBe(0o600);
     }
-    expect(membershipCalls(0)).toEqual([]);
-    expect(summary(await printMembers("1 after up"))).toEqual(summary(before));
+    // The three members' own certificates: one CA, three different keys.
+    const certs = [1, 2, 3].map((n) => fs.readFileSync(path.join(tlsDirs.get(n)!, path.basename(ETCD_TLS.certFile)), "utf8"));
+    expect(new Set(certs).size).toBe(3);
+    expect(new Set([1, 2, 3].map((n) => fs.readFileSync(path.join(tlsDirs.get(n)!, path.basename(ETCD_TLS.caFile)), "utf8"))).size).toBe(1);
+
+    // The bootstrap etcd: each member with its own environment and files (static list of the rendered peers, see the header).
+    const bootstrap = [1, 2, 3].map((n) => `${envs.get(n)!.ETCD_NAME}=${envs.get(n)!.ETCD_INITIAL_ADVERTISE_PEER_URLS}`).join(",");
+    clientTls = etcdTlsPaths(tlsDirs.get(1)!);
+    const t1 = Date.now();
+    for (const n of [1, 2, 3]) startEtcd(n, localEnv(n, envs.get(n)!, bootstrap), tlsDirs.get(n)!);
+    await waitFor(
+      "the bootstrap etcd over TLS (3 started members, https://127.0.0.1:2379 answering coreos1's certificate)",
+      async () => {
+        for (const [n, e] of etcds) if (e.child.exitCode !== null) throw new Error(`etcd of ${nodeName(n)} exited: ${e.stderr().slice(-800)}`);
+        const list = await memberList(clientTls!, LOCAL_ENDPOINT);
+        return list.length === 3 && list.every((l) => / name=coreos[123] /.test(l));
+      },
+      30_000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${[...etcds.values()].map((x) => x.stderr().slice(-600)).join("\n")}`);
+    });
+    note(`1 bootstrap etcd formed over TLS in ${Date.now() - t1} ms (3 started → 3 members listed through https://127.0.0.1:2379)`);
+    // Client certificates are required: the same list without one is refused.
+    const noCert = await run("etcdctl", ["--endpoint", clientUrl(1), "--ca-file", clientTls.caFile, "member", "list"], { env: { ...process.env, ETCDCTL_API: "2" }, timeout: 10_000 }).then(
+      () => "answered",
+      (e: { stderr?: string; message: string }) => e.stderr || e.message,
+    );
+    note(`1 member list without a client certificate: ${noCert.trim().split("\n").pop()}`);
+    expect(noCert).toMatch(/certificate required|bad certificate/);
+
+    // Membership changes go through coreos1: its files where its etcdctl reads them, in the sshd's namespace every node shares.
+    sshd!.inNamespace(["sh", "-c", 'mkdir -p "$2" && cp -p "$1"/* "$2"/', "sh", tlsDirs.get(1)!, ETCD_TLS_DIR]);
+    const modes = sshd!.inNamespace(["stat", "-c", "%a %n", ETCD_TLS.caFile, ETCD_TLS.certFile, ETCD_TLS.keyFile]);
+    expect(modes.trim().split("\n")).toEqual([`644 ${ETCD_TLS.caFile}`, `644 ${ETCD_TLS.certFile}`, `600 ${ETCD_TLS.keyFile}`]);
+
+    expect(summary(await printMembers("1 bootstrap etcd (after up)"))).toEqual([1, 2, 3].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
+    watching = true;
+    watcher = watch();
     note(`1 VM uuids: ${Object.entries(vmUuids).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   }, 300_000);
 
@@ -347,16 +486,17 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const { result: preview, events } = await withEvents((e) => stack.preview({ onEvent: e }));
     const steps = changedSteps(events);
     note(`2 preview: ${steps.join(", ")}`);
-    const node4 = ["lab-coreos4-cloud-config", "lab-coreos4-config-drive", "lab-coreos4-config-drive-vdi", "lab-coreos4", "lab-coreos4-instance", "lab-coreos4-halt", "lab-coreos4-vm", "lab-coreos4-etcd-member", "lab-coreos4-etcd-member-member"];
-    expect(steps).toEqual(node4.map((r) => `create ${r}`).sort());
-    expect(preview.changeSummary).toEqual({ create: 9, same: bootstrapTotal });
+    // Only node 4's resources: no bootstrap node's cloud-config, drive or VM changes.
+    expect(steps).toEqual(joinerResources(4).map((r) => `create ${r}`).sort());
+    expect(PER_JOINER).toBe(plannedResources(parsed(growRaw(target(), 4))).total - bootstrapTotal);
+    expect(preview.changeSummary).toEqual({ create: PER_JOINER, same: bootstrapTotal });
 
     const before = await printMembers("2 before up (node 4 added to the settings)");
     expect(before).toHaveLength(3);
     const mark = Date.now();
     const up = await stack.up();
     note(`2 up (+coreos4): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
-    expect(up.summary.resourceChanges).toEqual({ create: 9, same: bootstrapTotal });
+    expect(up.summary.resourceChanges).toEqual({ create: PER_JOINER, same: bootstrapTotal });
     const after = await printMembers("2 after up");
     expect(summary(after)).toEqual([1, 2, 3, 4].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
     expect(watcherErrors).toEqual([]);
@@ -369,6 +509,8 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     expect(etcds.get(4)!.env.ETCD_DISCOVERY).toBeUndefined();
     const adds = membershipCalls(mark);
     expect(adds.filter((c) => c.exit === 0).map((c) => `${c.api} ${c.verb} ${c.arg} ${c.argv.slice(-1)[0]}`)).toEqual([`2 add coreos4 ${peerUrl(4)}`]);
+    // Every etcdctl the EtcdMember ran went to coreos1's local member over https, with coreos1's certificate.
+    expectTlsCalls(etcdctlCalls(mark));
     vmUuids.coreos4 = xe.vmsOfNode(deployment, "lab", "coreos4")[0].uuid;
     expect(xeCallsOn(mark, [1, 2, 3].map((n) => vmUuids[nodeName(n)]))).toEqual([]);
   }, 420_000);
@@ -379,7 +521,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const mark = Date.now();
     const up = await stack.up();
     note(`3 up (+coreos5): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
-    expect(up.summary.resourceChanges).toEqual({ create: 9, same: bootstrapTotal + 9 });
+    expect(up.summary.resourceChanges).toEqual({ create: PER_JOINER, same: bootstrapTotal + PER_JOINER });
     const after = await printMembers("3 after up");
     expect(summary(after)).toEqual([1, 2, 3, 4, 5].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
     expect(watcherErrors).toEqual([]);
@@ -394,6 +536,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const firstAdd5 = Math.min(...adds.filter((c) => c.arg === "coreos5").map((c) => c.start));
     expect(lastAdd4).toBeLessThan(firstAdd5);
     expect(adds.filter((c) => c.exit === 0).map((c) => c.arg)).toEqual(["coreos4", "coreos5"]);
+    expectTlsCalls(etcdctlCalls(mark));
     // coreos4 had started (seen with its name by the watcher) before coreos5 was added.
     expect(seenStarted.get(4)).toBeLessThan(firstAdd5);
     note(`3 coreos4 seen started ${firstAdd5 - seenStarted.get(4)!} ms before coreos5's first member add`);
@@ -408,7 +551,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const mark = Date.now();
     const up = await stack.up();
     note(`4 up (-coreos5): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
-    expect(up.summary.resourceChanges).toEqual({ delete: 9, same: bootstrapTotal + 9 });
+    expect(up.summary.resourceChanges).toEqual({ delete: PER_JOINER, same: bootstrapTotal + PER_JOINER });
     const removes = membershipCalls(mark).filter((c) => c.verb === "remove");
     const uninstalls = xe.calls().filter((c) => c.start >= mark && c.argv[0] === "vm-uninstall");
     expect(uninstalls.map((c) => c.argv.find((a) => a.startsWith("uuid=")))).toEqual([`uuid=${vmUuids.coreos5}`]);
@@ -416,6 +559,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     expect(removes.length).toBeGreaterThanOrEqual(1);
     expect(removes.map((c) => c.exit).slice(-1)).toEqual([0]);
     expect(removes.slice(0, -1).every((c) => c.exit !== 0)).toBe(true);
+    expectTlsCalls(etcdctlCalls(mark));
     note(`4 member remove ended ${uninstalls[0].start - removes[removes.length - 1].end} ms before vm-uninstall of coreos5 started`);
     expect(removes[removes.length - 1].end).toBeLessThan(uninstalls[0].start);
     const after = await printMembers("4 after up");
@@ -444,6 +588,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const removes = membershipCalls(mark).filter((c) => c.verb === "remove");
     expect(removes.map((c) => c.exit).slice(-1)).toEqual([0]);
     const lastRemove = removes[removes.length - 1];
+    expectTlsCalls(etcdctlCalls(mark));
     const uninstalls = xe.calls().filter((c) => c.start >= mark && c.argv[0] === "vm-uninstall");
     expect(uninstalls.map((c) => c.argv.find((a) => a.startsWith("uuid="))).sort()).toEqual([1, 2, 3, 4].map((n) => `uuid=${vmUuids[nodeName(n)]}`).sort());
     const coreos1 = uninstalls.find((c) => c.argv.includes(`uuid=${vmUuids.coreos1}`))!;
