@@ -358,7 +358,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
       setEnv: { PATH: [wrapDir, SANDBOX_BIN, NODE_DIR, "/usr/bin", "/bin"].join(":"), XE_STATE: xe.stateFile },
       // Every node's commands run in this sshd's mount namespace: what they read or write under
       // /etc/xen-coreos (coreos1's TLS files, see step 1) is this tmpfs, never this machine's /etc.
-      tmpfs: ["/etc/xen-coreos"],
+      tmpfs: ["/etc/xen-coreos", "/var/lib/iptables", "/var/lib/ip6tables"],
     });
     // Each node's sshd, socket-activated, reached through the host (the default ssh.viaXenServer).
     nodeSshds = new NodeSshds(sshd, 5, undefined, xe.guestsDir);
