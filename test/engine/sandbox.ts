@@ -363,10 +363,12 @@ export function plannedResources(s: StackSettings): { total: number; parts: Reco
   for (const c of s.clusters) {
     // CoreosCluster, and in token mode its DiscoveryToken, the token's RandomId and curl command
     // (static mode has none); per node a CloudConfig, a ConfigDrive + its command, a XenVm + its
-    // instance RandomId, halt request and converge command; per joining node an EtcdMember + its command.
+    // instance RandomId, halt request and converge command, and its exact firewall rules (a
+    // NodeFiles + its command, with security.firewall on or off: off writes rules that flush);
+    // per joining node an EtcdMember + its command.
     const own = s.discovery.mode === "static" ? 1 : 4;
     const joining = c.nodes.filter((n) => n.join).length;
-    parts[`cluster ${c.name}: ${own} + 7 x ${c.nodes.length} nodes + 2 x ${joining} joining`] = own + 7 * c.nodes.length + 2 * joining;
+    parts[`cluster ${c.name}: ${own} + 9 x ${c.nodes.length} nodes + 2 x ${joining} joining`] = own + 9 * c.nodes.length + 2 * joining;
   }
   const { web, galera, ftp } = s.services;
   const serviceClusters = new Set([web?.cluster, galera?.cluster, ftp?.cluster].filter(Boolean));
@@ -374,7 +376,9 @@ export function plannedResources(s: StackSettings): { total: number; parts: Reco
   // Each NodeFile and FleetUnit is a component with one command.
   if (web) {
     const b = renderWebBundle(web);
-    parts[`web: component + 2 x (${b.files.length} files + ${b.units.length} units)`] = 1 + 2 * (b.files.length + b.units.length);
+    const webNodes = s.clusters.find((c) => c.name === web.cluster)!.nodes.length;
+    // One NodeFiles (component + command) per node of the web cluster, and each FleetUnit.
+    parts[`web: component + 2 x (${webNodes} node file sets + ${b.units.length} units)`] = 1 + 2 * (webNodes + b.units.length);
   }
   if (galera) {
     const cluster = s.clusters.find((c) => c.name === galera.cluster)!;
