@@ -74,14 +74,20 @@ const clientUrl = (n: number) => `https://${ip(n)}:2379`;
 /** Where EtcdMember's etcdctl talks to (EtcdMemberArgs.endpoint's default): coreos1's local member. */
 const LOCAL_ENDPOINT = "https://127.0.0.1:2379";
 
-/** What a joining node adds to the stack: its etcd certificate and SSH host key (the PKI's), its VM's resources, its EtcdMember. */
+/** What a joining node adds to the stack: its etcd certificate and SSH host key (the PKI's), its VM's resources, its firewall rules, its EtcdMember. */
 const joinerResources = (n: number) =>
   [
     `pki-cert-etcd-${nodeName(n)}`,
     `pki-hostkey-${nodeName(n)}`,
-    ...["cloud-config", "config-drive", "config-drive-vdi", "", "instance", "halt", "vm", "etcd-member", "etcd-member-member"].map((r) => `lab-${nodeName(n)}${r ? `-${r}` : ""}`),
+    ...["cloud-config", "config-drive", "config-drive-vdi", "", "instance", "halt", "vm", "firewall", "firewall-files", "etcd-member", "etcd-member-member"].map((r) => `lab-${nodeName(n)}${r ? `-${r}` : ""}`),
   ].sort();
 const PER_JOINER = joinerResources(4).length;
+/**
+ * What a node added or removed changes on the nodes already there: their exact firewall rules
+ * (written over SSH and reloaded), which name every node's address. Never a cloud-config, a
+ * config drive or a VM.
+ */
+const firewallUpdates = (nodes: number[]) => nodes.map((n) => `update lab-${nodeName(n)}-firewall-files`);
 
 const report: string[] = [];
 const note = (line: string) => report.push(line);
@@ -486,17 +492,17 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const { result: preview, events } = await withEvents((e) => stack.preview({ onEvent: e }));
     const steps = changedSteps(events);
     note(`2 preview: ${steps.join(", ")}`);
-    // Only node 4's resources: no bootstrap node's cloud-config, drive or VM changes.
-    expect(steps).toEqual(joinerResources(4).map((r) => `create ${r}`).sort());
+    // Node 4's resources, and the others' firewall rules: no bootstrap node's cloud-config, drive or VM changes.
+    expect(steps).toEqual([...joinerResources(4).map((r) => `create ${r}`), ...firewallUpdates([1, 2, 3])].sort());
     expect(PER_JOINER).toBe(plannedResources(parsed(growRaw(target(), 4))).total - bootstrapTotal);
-    expect(preview.changeSummary).toEqual({ create: PER_JOINER, same: bootstrapTotal });
+    expect(preview.changeSummary).toEqual({ create: PER_JOINER, update: 3, same: bootstrapTotal - 3 });
 
     const before = await printMembers("2 before up (node 4 added to the settings)");
     expect(before).toHaveLength(3);
     const mark = Date.now();
     const up = await stack.up();
     note(`2 up (+coreos4): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
-    expect(up.summary.resourceChanges).toEqual({ create: PER_JOINER, same: bootstrapTotal });
+    expect(up.summary.resourceChanges).toEqual({ create: PER_JOINER, update: 3, same: bootstrapTotal - 3 });
     const after = await printMembers("2 after up");
     expect(summary(after)).toEqual([1, 2, 3, 4].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
     expect(watcherErrors).toEqual([]);
@@ -521,7 +527,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const mark = Date.now();
     const up = await stack.up();
     note(`3 up (+coreos5): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
-    expect(up.summary.resourceChanges).toEqual({ create: PER_JOINER, same: bootstrapTotal + PER_JOINER });
+    expect(up.summary.resourceChanges).toEqual({ create: PER_JOINER, update: 4, same: bootstrapTotal + PER_JOINER - 4 });
     const after = await printMembers("3 after up");
     expect(summary(after)).toEqual([1, 2, 3, 4, 5].map((n) => `${nodeName(n)}@${peerUrl(n)}`));
     expect(watcherErrors).toEqual([]);
@@ -551,7 +557,7 @@ describeIf(missing)("growing a running cluster 3 -> 4 -> 5 -> 4 under the real e
     const mark = Date.now();
     const up = await stack.up();
     note(`4 up (-coreos5): ${((Date.now() - mark) / 1000).toFixed(1)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
-    expect(up.summary.resourceChanges).toEqual({ delete: PER_JOINER, same: bootstrapTotal + PER_JOINER });
+    expect(up.summary.resourceChanges).toEqual({ delete: PER_JOINER, update: 4, same: bootstrapTotal + PER_JOINER - 4 });
     const removes = membershipCalls(mark).filter((c) => c.verb === "remove");
     const uninstalls = xe.calls().filter((c) => c.start >= mark && c.argv[0] === "vm-uninstall");
     expect(uninstalls.map((c) => c.argv.find((a) => a.startsWith("uuid=")))).toEqual([`uuid=${vmUuids.coreos5}`]);
