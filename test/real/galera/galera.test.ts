@@ -49,6 +49,8 @@ import { describeWith } from "../../support/prereq";
 import { Daemon, Netns, bridgedNetwork, cleanupAll, sleep, startDaemon, tempDir, waitFor } from "../../support/real";
 import { figure, generatedPassword, prerequisites } from "../../support/real-db";
 import { Member, galeraHarness } from "./galera-members";
+import { etcdTlsPaths } from "../../../components/etcd/etcd-tls";
+import { memberTls, writeTls } from "../../support/etcd-tls";
 
 const GATEWAY = "10.50.0.1";
 const ETCD = `http://${GATEWAY}:2379`;
@@ -91,7 +93,15 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
 
   // The members' harness (galera-members.ts): the scripts reach the hub's etcd over plain
   // http (etcd's own TLS is the etcd tiers' subject).
-  const harness = galeraHarness({ bundle, passwords, caPem: ca.certPem, etcdEnv: () => ({ ETCD_ENDPOINT: ETCD, ETCDCTL_API: "2" }) });
+  // The scripts' etcd helper always passes the node's certificate files (etcdDefaults): they
+  // get a client certificate of the CA, which etcdctl loads and the plain-http hub ignores.
+  const hubClientTls = () => etcdTlsPaths(path.join(root, "etcd-client-tls"));
+  const harness = galeraHarness({
+    bundle,
+    passwords,
+    caPem: ca.certPem,
+    etcdEnv: () => ({ ETCD_ENDPOINT: ETCD, ETCDCTL_API: "2", ETCD_CA_FILE: hubClientTls().caFile, ETCD_CERT_FILE: hubClientTls().certFile, ETCD_KEY_FILE: hubClientTls().keyFile }),
+  });
   const { mysql, fail, writeNodeFiles, confFile, sql, status, synced, clusterSize, prestart, startServer, startSidecar, waitSynced, stopSidecar, stopServer, stopMember } = harness;
 
   /** SQL over TCP to a member's node address (from the hub, like a client of the network, unless `from`), over TLS unless `plain` (the 10.11 client's --ssl is on by default: plain is --skip-ssl). */
@@ -115,6 +125,7 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     expect(mysql).toBeDefined();
     root = tempDir("galera");
     fs.chmodSync(root, 0o755); // mysql traverses it to its member's files
+    writeTls(path.dirname(hubClientTls().caFile), memberTls(ca, "hub", GATEWAY));
     // Nothing of Galera is on the share any more: every file is node-local.
     expect(bundle.files).toEqual([]);
 
