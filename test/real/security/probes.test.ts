@@ -291,6 +291,8 @@ describeWith(NEEDS, "real etcd, MariaDB + galera-4, vsftpd, sshd and iptables in
     harness.startServer(m3, "");
     await Promise.all([harness.waitSynced(m2, "member 2 to join (Synced)"), harness.waitSynced(m3, "member 3 to join (Synced)")]);
     await waitFor(() => members.every((m) => harness.clusterSize(m) === 3), { what: "wsrep_cluster_size 3 on every member", timeoutMs: 60000, intervalMs: 500 });
+    for (const m of [m2, m3]) harness.startSidecar(m);
+    await Promise.all(members.map(waitPublished));
 
     // ---- vsftpd on coreos1 from the rendered FTPS service
     const conf = path.join(root, "ftp", "etc-xen-coreos-ftp");
