@@ -23,21 +23,18 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { parseSettings } from "../../../components/config/settings";
 import { FtpServiceSettings } from "../../../components/config/services-settings";
-import { renderNodeFilesStdin, renderNodeFilesWriteScript } from "../../../components/node/node-files-render";
 import { createCa, issueCertificate, KeyPairPem, TlsMaterial } from "../../../components/pki/x509";
 import { ftpNodes, renderFtpBundle } from "../../../components/services/bundles";
 import { FTPS_CIPHERS, FTP_DEFAULTS, FtpUser } from "../../../components/services/ftp-render";
 import { ServiceBundle } from "../../../components/fleet/unit-file";
 import { labRaw, WITH_KEY } from "../../fixtures/settings";
-import { ResourceRecorder } from "../../support/mocks";
 import { describeWith } from "../../support/prereq";
-import { Daemon, Netns, cleanupAll, createNetns, runOk, startDaemon, tempDir, waitFor, waitForPort } from "../../support/real";
+import { Daemon, Netns, cleanupAll, createNetns, runOk, tempDir } from "../../support/real";
+import { programHomesScript, startVsftpd as startContainer, writeFtpNodeFiles } from "./ftp-harness";
 import { account, figure, generatedPassword, prerequisites, redact, tailFile } from "../../support/real-db";
 
-const CONTAINER_SCRIPT = path.join(__dirname, "ftp-container.sh");
 const SITE = FTP_DEFAULTS.siteFolder;
 
 const NEEDS = prerequisites(["vsftpd", "lftp", "openssl", "ip", "unshare", "nsenter", "mount", "sh"], {
@@ -57,41 +54,6 @@ function ftpSettings(opts: { extraUsers?: string[]; tls?: boolean } = {}): { ftp
   const ftp = s.services.ftp!;
   const nodes = ftpNodes(ftp, s.clusters.find((c) => c.name === ftp.cluster)!);
   return { ftp, nodeIp: nodes[0].address, nodeIps: nodes.map((n) => n.address) };
-}
-
-/** The `create` script of FtpService's homes command, as the program declares it (Pulumi mocks). */
-async function programHomesScript(ftp: FtpServiceSettings, certificate?: TlsMaterial): Promise<string> {
-  const recorder = new ResourceRecorder();
-  pulumi.runtime.setMocks(recorder, "xen-coreos", "lab", false);
-  const { FtpService } = await import("../../../components/services/ftp-service");
-  new FtpService("ftp", { settings: ftp, fleetConnection: { host: "10.50.0.101", user: "core" }, nodes: [{ name: "coreos1", connection: { host: "10.50.0.101", user: "core" } }], certificate, protectedDirs: [FTP_DEFAULTS.wwwDir] });
-  await waitFor(() => recorder.resources.some((r) => r.name === "ftp-homes"), { what: "FtpService to declare its homes command", timeoutMs: 20000 });
-  return recorder.named("ftp-homes").inputs.create as string;
-}
-
-/**
- * What the unit's docker run gives the container: its `-v` values, with `$NAME` words replaced
- * as systemd does (systemd.service, "Command lines": an unbraced variable is split at
- * whitespace) from the unit's EnvironmentFile (NAME=VALUE lines, `#` comments), and the
- * environment of each `-e NAME` (docker copies the value from its own environment, which
- * systemd set from the unit's `Environment=` lines).
- */
-function unitContainer(bundle: ServiceBundle, confDir: string): { volumes: string[]; env: Record<string, string> } {
-  const unit = bundle.units.find((u) => u.name === "vsftpd.service")!.text;
-  const fromFile: Record<string, string> = {};
-  for (const m of unit.matchAll(/^EnvironmentFile=(\S+)$/gm)) {
-    if (m[1] === "/etc/environment") continue;
-    expect(path.dirname(m[1])).toBe(FTP_DEFAULTS.confDir);
-    for (const line of fs.readFileSync(path.join(confDir, path.basename(m[1])), "utf8").split("\n")) {
-      const kv = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
-      if (kv) fromFile[kv[1]] = kv[2].trim();
-    }
-  }
-  const fromUnit = Object.fromEntries([...unit.matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(\S*)$/gm)].map((m) => [m[1], m[2]]));
-  const exec = /^ExecStart=(.*)$/m.exec(unit)![1];
-  const words = exec.split(" ").flatMap((w) => (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(w) ? (fromFile[w.slice(1)] ?? "").split(/\s+/).filter(Boolean) : [w]));
-  const after = (flag: string) => words.flatMap((w, i) => (w === flag ? [words[i + 1]] : []));
-  return { volumes: after("-v"), env: Object.fromEntries(after("-e").map((name) => [name, fromUnit[name]])) };
 }
 
 describeWith(NEEDS, "a real vsftpd with pam_pwdfile and a real FTP client (lftp)")("the rendered FTP service on a real vsftpd", () => {
@@ -123,37 +85,15 @@ describeWith(NEEDS, "a real vsftpd with pam_pwdfile and a real FTP client (lftp)
   let restarts = 0;
 
   /** Writes a bundle's files as NodeFiles does on a node (one transfer, sha256-checked), into `dir` standing for /etc/xen-coreos/ftp. */
-  const writeLikeNodeFiles = (bundle: ServiceBundle, dir: string) => {
-    const files = bundle.files.map((f) => {
-      expect(path.dirname(f.path).startsWith(FTP_DEFAULTS.confDir)).toBe(true);
-      return { ...f, path: path.join(dir, path.relative(FTP_DEFAULTS.confDir, f.path)) };
-    });
-    runOk("sh", ["-c", renderNodeFilesWriteScript("ftp", files.map((f) => f.path))], { input: renderNodeFilesStdin(files) });
-  };
+  const writeLikeNodeFiles = (bundle: ServiceBundle, dir: string) => writeFtpNodeFiles(bundle, dir);
   const render = (names: string[], tls = true) =>
     renderFtpBundle(tls ? ftp : ftpSettings({ tls: false }).ftp, users(names), saltKey, tls ? { certPem: cert.certPem, keyPem: cert.keyPem } : undefined);
   /** Runs the program's homes script against the temp share (its /mnt/nfs/www is ours). */
   const runHomes = (script: string) => runOk("sh", ["-c", script.split(`${FTP_DEFAULTS.wwwDir}/`).join(`${www}/`)]);
 
   /** Starts the container stand-in for `bundle` (files already written to `confDir`) in `netns`. */
-  const startVsftpd = async (label: string, bundle: ServiceBundle, confDir: string, netns: Netns) => {
-    const work = path.join(root, `work-${label}-${++restarts}`);
-    const container = unitContainer(bundle, confDir);
-    const d = startDaemon({
-      name: `vsftpd-${label}`,
-      command: "unshare",
-      args: ["--mount", "--propagation", "private", "sh", CONTAINER_SCRIPT, work, confDir, www, nodeIp, ...container.volumes],
-      env: container.env,
-      netns: netns.name,
-      logFile: path.join(root, `vsftpd-${label}.out`),
-    });
-    try {
-      await waitForPort(nodeIp, ftp.listenPort, { netns: netns.name, timeoutMs: 30000 });
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n${d.log()}`);
-    }
-    return { daemon: d, log: path.join(work, "log", "vsftpd.log") };
-  };
+  const startVsftpd = (label: string, bundle: ServiceBundle, confDir: string, netns: Netns) =>
+    startContainer({ name: `vsftpd-${label}`, work: path.join(root, `work-${label}-${++restarts}`), bundle, confDir, www, pasvAddress: nodeIp, listenPort: ftp.listenPort, netns, logFile: path.join(root, `vsftpd-${label}.out`) });
   let vsftpdLog = "";
 
   /** One lftp session: login, then `commands`; -d output (the protocol) is in `debug`. */

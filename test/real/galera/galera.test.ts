@@ -42,41 +42,24 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseSettings } from "../../../components/config/settings";
 import { renderGaleraBundle } from "../../../components/services/bundles";
-import { DISCOVERY_SCRIPT, GALERA_DEFAULTS, GaleraBundle, INITDB_SCRIPT, PRESTART_SCRIPT, renderGaleraSecretFiles, renderGaleraTlsFiles } from "../../../components/services/galera-render";
-import { renderNodeFilesStdin, renderNodeFilesWriteScript } from "../../../components/node/node-files-render";
+import { GALERA_DEFAULTS, GaleraBundle, INITDB_SCRIPT } from "../../../components/services/galera-render";
 import { createCa, issueCertificate, KeyPairPem } from "../../../components/pki/x509";
 import { stackRawSettings, WITH_KEY } from "../../fixtures/settings";
 import { describeWith } from "../../support/prereq";
-import { Daemon, Netns, bridgedNetwork, cleanupAll, runOk, sleep, startDaemon, tempDir, waitFor } from "../../support/real";
-import { account, figure, generatedPassword, prerequisites, redact, tailFile } from "../../support/real-db";
+import { Daemon, Netns, bridgedNetwork, cleanupAll, sleep, startDaemon, tempDir, waitFor } from "../../support/real";
+import { figure, generatedPassword, prerequisites } from "../../support/real-db";
+import { Member, galeraHarness } from "./galera-members";
+import { etcdTlsPaths } from "../../../components/etcd/etcd-tls";
+import { memberTls, writeTls } from "../../support/etcd-tls";
 
 const GATEWAY = "10.50.0.1";
 const ETCD = `http://${GATEWAY}:2379`;
-const CONTAINER_SCRIPT = path.join(__dirname, "member-container.sh");
 const CLIENT_LOOP = path.join(__dirname, "client-loop.sh");
 
 const NEEDS = prerequisites(
   ["mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "wsrep_sst_mariabackup", "socat", "openssl", "etcd", "etcdctl", "haproxy", "ip", "unshare", "setpriv", "bash"],
   { files: { "libgalera_smm.so (galera-4)": GALERA_DEFAULTS.provider }, root: true },
 );
-
-interface Member {
-  id: number;
-  /** Node name: the host name (%H) and wsrep node name. */
-  node: string;
-  ip: string;
-  ns: Netns;
-  dir: string;
-  /** Stands in for the node's /etc/xen-coreos/galera (NodeFiles' target). */
-  conf: string;
-  dataDir: string;
-  runDir: string;
-  socket: string;
-  log: string;
-  tls: KeyPairPem;
-  server?: Daemon;
-  sidecar?: Daemon;
-}
 
 interface LoopResult {
   start: number;
@@ -92,169 +75,49 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
   // As GaleraCluster: three RandomPassword({ length: 32, special: false }).
   const passwords = { root: generatedPassword(32), sst: generatedPassword(32), app: generatedPassword(32) };
   const secrets = Object.values(passwords);
-  const secretFiles = renderGaleraSecretFiles({ rootPassword: passwords.root, sstPassword: passwords.sst, appPassword: passwords.app });
   const bundle = renderGaleraBundle(galera, cluster);
   // Only to measure what TLS costs (the program always renders TLS).
   const plainBundle = renderGaleraBundle(galera, cluster, { tls: false });
   const memberUnit = bundle.units.find((u) => u.name === "galera@.service")!;
-  // The unit's `-e NAME=value` pairs: names and container paths only.
-  const unitEnv = Object.fromEntries([...memberUnit.text.matchAll(/ -e ([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
   // As DeploymentPki: one CA, one certificate per db node (server and client, its address in subjectAltName).
   const ca = createCa({ commonName: "xen-coreos test CA", validityDays: 2 });
   const foreignCa = createCa({ commonName: "someone else's CA", validityDays: 2 });
   const issue = (authority: KeyPairPem, node: string, ip: string) => issueCertificate(authority, { commonName: node, ipAddresses: [ip], usages: ["server", "client"], validityDays: 2 });
-  const mysql = account("mysql");
 
   let root = "";
   let hub: Netns;
   let proxy: Daemon | undefined;
   const members: Member[] = [];
   let intruder: Member;
-  let discoveryEnv: Record<string, string> = {};
   const t0 = Date.now();
 
-  const fail = (what: string, detail: string) => new Error(redact(`${what}\n${detail}`, secrets));
+  // The members' harness (galera-members.ts): the scripts reach the hub's etcd over plain
+  // http (etcd's own TLS is the etcd tiers' subject).
+  // The scripts' etcd helper always passes the node's certificate files (etcdDefaults): they
+  // get a client certificate of the CA, which etcdctl loads and the plain-http hub ignores.
+  const hubClientTls = () => etcdTlsPaths(path.join(root, "etcd-client-tls"));
+  const harness = galeraHarness({
+    bundle,
+    passwords,
+    caPem: ca.certPem,
+    etcdEnv: () => ({ ETCD_ENDPOINT: ETCD, ETCDCTL_API: "2", ETCD_CA_FILE: hubClientTls().caFile, ETCD_CERT_FILE: hubClientTls().certFile, ETCD_KEY_FILE: hubClientTls().keyFile }),
+  });
+  const { mysql, fail, writeNodeFiles, confFile, sql, status, synced, clusterSize, prestart, startServer, startSidecar, waitSynced, stopSidecar, stopServer, stopMember } = harness;
 
-  /**
-   * The node's Galera files written the way NodeFiles writes them (one set, each file checked
-   * by sha256, then renamed into place), with /etc/xen-coreos/galera mapped to the member's
-   * conf dir: the bundle's config and scripts, the password files, the TLS files.
-   */
-  const writeNodeFiles = (m: Member, b: GaleraBundle, caPem = ca.certPem, asNode = m.node) => {
-    const files = [...b.nodeFiles[asNode], ...secretFiles, ...renderGaleraTlsFiles({ caPem, certPem: m.tls.certPem, keyPem: m.tls.keyPem })].map((f) => ({
-      ...f,
-      path: f.path.replace(GALERA_DEFAULTS.confDir, m.conf),
-    }));
-    runOk("sh", ["-c", renderNodeFilesWriteScript(`galera-${m.node}`, files.map((f) => f.path))], { input: renderNodeFilesStdin(files) });
-  };
-  const confFile = (m: Member, name: string) => {
-    const f = bundle.nodeFiles.coreos1.find((x) => x.path.endsWith(`/${name}`));
-    if (!f) throw new Error(`the bundle has no ${name}`);
-    return f.path.replace(GALERA_DEFAULTS.confDir, m.conf);
-  };
-
-  /** SQL through the member's socket as root (the root password from the env file). */
-  const sql = (m: Member, query: string, opts: { user?: string; password?: string; timeoutMs?: number } = {}) => {
-    const r = m.ns.exec("mariadb", ["--no-defaults", `--socket=${m.socket}`, "-u", opts.user ?? "root", "-N", "-B", "-e", query], {
-      env: { MYSQL_PWD: opts.password ?? passwords.root },
-      timeoutMs: opts.timeoutMs ?? 20000,
-    });
-    if (r.status !== 0) throw fail(`mariadb on ${m.node} failed: ${query}`, `${r.stdout}${r.stderr}`);
-    return r.stdout.trim();
-  };
   /** SQL over TCP to a member's node address (from the hub, like a client of the network, unless `from`), over TLS unless `plain` (the 10.11 client's --ssl is on by default: plain is --skip-ssl). */
   const tcpSql = (host: string, port: number, user: string, password: string, query: string, database = "", opts: { plain?: boolean; from?: Netns; tlsArgs?: string[] } = {}) =>
     (opts.from ?? hub).exec("mariadb", ["--no-defaults", ...(opts.plain ? ["--skip-ssl"] : ["--ssl", ...(opts.tlsArgs ?? [])]), "--connect-timeout=10", "-h", host, "-P", String(port), "-u", user, "-N", "-B", "-e", query, ...(database ? [database] : [])], {
       env: { MYSQL_PWD: password },
       timeoutMs: 20000,
     });
-  const status = (m: Member, name: string): string => {
-    const out = sql(m, `SHOW GLOBAL STATUS LIKE '${name}'`);
-    return out.split("\t")[1] ?? "";
-  };
-  const synced = (m: Member) => {
-    try {
-      return status(m, "wsrep_local_state") === "4";
-    } catch {
-      return false;
-    }
-  };
-  const clusterSize = (m: Member) => Number(status(m, "wsrep_cluster_size"));
-
   const etcdctl = (args: string[]) => hub.exec("etcdctl", ["--endpoint", ETCD, ...args], { env: { ETCDCTL_API: "2" }, timeoutMs: 15000 });
   const publishedMembers = (): string[] => {
     const r = etcdctl(["ls", "--recursive", `${GALERA_DEFAULTS.etcdPrefix}/members`]);
     return r.status === 0 ? r.stdout.split("\n").filter((k) => k.endsWith("/ip")).map((k) => k.split("/").slice(-2)[0]) : [];
   };
 
-  /** galera@N's ExecStartPre: the rendered prestart script, env file sourced; returns the flag and its log. */
-  const prestart = (m: Member, overrides: { dataDir?: string; runDir?: string } = {}): { flag: string; log: string; sstAuth: string } => {
-    const runDir = overrides.runDir ?? m.runDir;
-    const r = m.ns.exec(
-      "unshare",
-      ["--uts", "sh", "-c", 'hostname "$1" && exec sh "$2" "$3"', "sh", m.node, confFile(m, PRESTART_SCRIPT), String(m.id)],
-      {
-        env: {
-          SECRETS_DIR: path.join(m.conf, "secrets"),
-          TLS_DIR: path.join(m.conf, "tls"),
-          DATA_DIR: overrides.dataDir ?? m.dataDir,
-          RUN_DIR: runDir,
-          MYSQL_UID: String(mysql!.uid),
-          ETCD_ENDPOINT: ETCD,
-          ETCDCTL_API: "2",
-        },
-        timeoutMs: 60000,
-      },
-    );
-    if (r.status !== 0) throw fail(`prestart of galera@${m.id} exited ${r.status}`, r.stderr);
-    const env = fs.readFileSync(path.join(runDir, String(m.id), "bootstrap.env"), "utf8");
-    const flag = /^GALERA_NEW_CLUSTER=(.*)$/m.exec(env)?.[1] ?? "<missing>";
-    return { flag, log: r.stderr.trim(), sstAuth: path.join(runDir, String(m.id), "sst-auth.cnf") };
-  };
-
-  /** galera@N's ExecStart: the member's "container" with the unit's arguments. */
-  const startServer = (m: Member, flag: string) => {
-    fs.appendFileSync(m.log, `\n==== start ${new Date().toISOString()} ${flag}\n`);
-    m.server = startDaemon({
-      name: `galera@${m.id}`,
-      command: "unshare",
-      args: [
-        "--uts", "--mount", "--propagation", "private",
-        "bash", CONTAINER_SCRIPT, m.node, m.dir, m.conf, path.join(m.runDir, String(m.id)), "--",
-        `--wsrep-node-address=${m.ip}`, `--wsrep-node-name=${m.node}`, ...(flag ? [flag] : []),
-      ],
-      env: unitEnv,
-      netns: m.ns.name,
-      logFile: m.log,
-    });
-  };
-
-  /** galera-discovery@N: the rendered discovery script with the unit's environment. */
-  const startSidecar = (m: Member) => {
-    m.sidecar = startDaemon({
-      name: `galera-discovery@${m.id}`,
-      command: "unshare",
-      args: ["--uts", "sh", "-c", 'hostname "$1" && shift && exec "$@"', "sh", m.node, "sh", confFile(m, DISCOVERY_SCRIPT), "run", String(m.id)],
-      netns: m.ns.name,
-      env: {
-        ...discoveryEnv,
-        COREOS_PUBLIC_IPV4: m.ip,
-        ETCD_ENDPOINT: ETCD,
-        ETCDCTL_API: "2",
-        // As the rendered `docker exec galera-N mariadb --protocol=socket -u CHECK …`: the member's socket.
-        GALERA_STATE_CMD: `mariadb --no-defaults --protocol=socket --socket=${m.socket} -u ${discoveryEnv.GALERA_CHECK_USER} -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'"`,
-      },
-      logFile: path.join(m.dir, "discovery.log"),
-    });
-  };
-
-  const waitSynced = async (m: Member, what: string, timeoutMs = 240000) => {
-    const gone = () => m.server !== undefined && !m.server.alive();
-    try {
-      const ms = await waitFor(() => gone() || synced(m), { what, timeoutMs, intervalMs: 500 });
-      if (gone()) throw new Error(`galera@${m.id} exited while waiting for ${what}`);
-      return ms;
-    } catch (e) {
-      const errors = fs.readFileSync(m.log, "utf8").split("\n").filter((l) => /\[ERROR\]|got signal/.test(l)).slice(0, 10).join("\n");
-      throw fail((e as Error).message, `--- ${m.node} log, errors:\n${errors}\n--- last lines:\n${tailFile(m.log, 40)}`);
-    }
-  };
   const waitPublished = (m: Member) =>
     waitFor(() => publishedMembers().includes(String(m.id)), { what: `galera-discovery@${m.id} to publish member ${m.id} in etcd`, timeoutMs: 60000, intervalMs: 250 });
-
-  /** `fleetctl stop galera@N`: the sidecar first (BindsTo/After: ExecStop, then TERM), then `docker stop -t 110`. */
-  const stopSidecar = async (m: Member) => {
-    if (!m.sidecar?.alive()) return;
-    m.ns.exec("sh", [confFile(m, DISCOVERY_SCRIPT), "stop", String(m.id)], { env: { ...discoveryEnv, ETCD_ENDPOINT: ETCD, ETCDCTL_API: "2" } });
-    await m.sidecar.stop({ timeoutMs: 10000 });
-  };
-  const stopServer = async (m: Member) => {
-    if (m.server?.alive()) await m.server.stop({ timeoutMs: GALERA_DEFAULTS.stopTimeout * 1000 });
-  };
-  const stopMember = async (m: Member) => {
-    await stopSidecar(m);
-    await stopServer(m);
-  };
 
   const grastate = (m: Member) => fs.readFileSync(path.join(m.dataDir, "grastate.dat"), "utf8");
 
@@ -262,10 +125,9 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     expect(mysql).toBeDefined();
     root = tempDir("galera");
     fs.chmodSync(root, 0o755); // mysql traverses it to its member's files
+    writeTls(path.dirname(hubClientTls().caFile), memberTls(ca, "hub", GATEWAY));
     // Nothing of Galera is on the share any more: every file is node-local.
     expect(bundle.files).toEqual([]);
-    const discoveryUnit = bundle.units.find((u) => u.name === "galera-discovery@.service")!;
-    discoveryEnv = Object.fromEntries([...discoveryUnit.text.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
 
     const nodes = cluster.nodes.filter((n) => bundle.nodeFiles[n.name] !== undefined).map((n) => ({ name: n.name, ip: n.ip }));
     expect(nodes.map((n) => n.ip)).toEqual(["10.50.0.101", "10.50.0.102", "10.50.0.103"]);
@@ -274,51 +136,9 @@ describeWith(NEEDS, "three real MariaDB Galera members, etcd and HAProxy from th
     const net = bridgedNetwork({ label: "g", gateway: GATEWAY, prefixLength: 24, members: all.map((n) => ({ label: n.name, ip: n.ip })) });
     hub = net.hub;
     all.forEach((n, k) => {
-      const dir = path.join(root, `m${k + 1}`);
-      const m: Member = {
-        id: k + 1,
-        node: n.name,
-        ip: n.ip,
-        ns: net.members[n.name],
-        dir,
-        conf: path.join(dir, "etc-xen-coreos-galera"),
-        dataDir: path.join(dir, "data"),
-        runDir: path.join(dir, "run"),
-        socket: path.join(dir, "run-mysqld", "mysqld.sock"),
-        log: path.join(dir, "mariadbd.log"),
-        tls: issue(ca, n.name, n.ip),
-      };
-      fs.mkdirSync(path.join(dir, "conf.d"), { recursive: true, mode: 0o755 });
-      fs.chmodSync(dir, 0o755);
-      for (const placeholder of ["60-galera.cnf", "99-sst-auth.cnf"]) fs.writeFileSync(path.join(dir, "conf.d", placeholder), "");
-      for (const d of ["run-mysqld", "sst-log-archive", "tmp"]) {
-        fs.mkdirSync(path.join(dir, d));
-        fs.chownSync(path.join(dir, d), mysql!.uid, mysql!.gid);
-      }
+      const m = harness.newMember({ id: k + 1, node: n.name, ip: n.ip, ns: net.members[n.name], tls: issue(ca, n.name, n.ip), root });
       // The node's files, as GaleraCluster's NodeFiles write them (the rogue gets none here).
       if (n.name !== "rogue") writeNodeFiles(m, bundle);
-      fs.writeFileSync(
-        path.join(dir, "my.cnf"),
-        [
-          "# Stands in for the mariadb:11.4 image's /etc/mysql/my.cnf: its 05-skipcache.cnf, this",
-          "# member's paths (the image's are /var/lib/mysql and /run/mysqld), then conf.d, where the",
-          "# unit's two volumes appear (bind mounts made by member-container.sh).",
-          "[mariadb]",
-          "host-cache-size=0",
-          "skip-name-resolve",
-          "[mysqld]",
-          `datadir=${m.dataDir}`,
-          `socket=${m.socket}`,
-          `pid-file=${path.join(dir, "run-mysqld", "mysqld.pid")}`,
-          `tmpdir=${path.join(dir, "tmp")}`,
-          "[client]",
-          `socket=${m.socket}`,
-          "[sst]",
-          `sst-log-archive-dir=${path.join(dir, "sst-log-archive")}`,
-          `!includedir ${path.join(dir, "conf.d")}`,
-          "",
-        ].join("\n"),
-      );
       (n.name === "rogue" ? (intruder = m) : members.push(m));
     });
     startDaemon({
