@@ -50,11 +50,12 @@ function nodesMatching(cluster: ClusterSettings, placement: string[]): ClusterSe
  * The firewall of node `nodeName` of cluster `clusterName`.
  *
  * `boot: true` gives the rules the node's cloud-config carries, loaded at its first boot until
- * the program writes the exact ones: node-to-node ports are open to the whole cluster network
- * (`network.cidr`) instead of the nodes' addresses. The exact list changes whenever a node is
- * added; were it in the cloud-config, growing a cluster would rebuild every existing node's
- * config drive and restart it. The cluster network still has TLS with client certificates in
- * front of etcd and Galera during that window.
+ * the program writes the exact ones: only what that boot needs, from settings that do not move
+ * with the cluster's size or services — SSH as declared (the program's way in) and etcd from
+ * the whole cluster network (`network.cidr`; TLS with client certificates still in front of
+ * it). Service ports stay closed until the exact rules arrive (the services start after them).
+ * Everything else changes with a node added or a service resized; were it in the
+ * cloud-config, such a change would rebuild every node's config drive and restart the nodes.
  */
 export function nodeFirewall(settings: FirewallPlanSettings, clusterName: string, nodeName: string, opts: { boot?: boolean } = {}): FirewallInput {
   const cluster = settings.clusters.find((c) => c.name === clusterName);
@@ -71,6 +72,7 @@ export function nodeFirewall(settings: FirewallPlanSettings, clusterName: string
     { purpose: "ssh from security.sshAllowedFrom and the program", ports: [...new Set([NODE_SSHD_PORT, settings.ssh.port])], from: sshFrom },
     { purpose: "etcd from the cluster nodes", ports: [...ETCD_PORTS], from: addresses(cluster.nodes) },
   ];
+  if (opts.boot) return { node: node.name, enabled: settings.security.firewall, openings };
 
   const { web, galera, ftp } = settings.services;
   if (web && web.cluster === cluster.name) {

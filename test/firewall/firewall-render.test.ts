@@ -151,8 +151,13 @@ describe("boot rules and exact rules", () => {
     const etcd = (f: typeof exact) => f.openings.find((o) => o.purpose.startsWith("etcd"))!.from;
     expect(etcd(exact)).toEqual(["10.50.0.101/32", "10.50.0.102/32", "10.50.0.103/32"]);
     expect(etcd(boot)).toEqual(["10.50.0.0/24"]);
-    // What does not depend on the node list is the same in both.
-    const others = (f: typeof exact) => f.openings.filter((o) => !/nodes/.test(o.purpose));
-    expect(others(boot)).toEqual(others(exact));
+    // The boot rules hold SSH and etcd only: nothing that moves with the cluster's size or services.
+    expect(boot.openings.map((o) => o.purpose)).toEqual(["ssh from security.sshAllowedFrom and the program", "etcd from the cluster nodes"]);
+    expect(boot.openings[0]).toEqual(exact.openings[0]);
+    const grown = lab();
+    grown.services.web!.instances += 1;
+    grown.clusters[0].nodes.push({ ...grown.clusters[0].nodes[0], name: "coreos4", ip: "10.50.0.104" });
+    expect(nodeFirewall(grown, "lab", "coreos1", { boot: true })).toEqual(boot);
+    expect(nodeFirewall(grown, "lab", "coreos1")).not.toEqual(exact);
   });
 });
