@@ -28,6 +28,8 @@ import { xenCoreosProgram } from "../../components/program";
 import { renderFleetApplyScript } from "../../components/fleet/fleetctl-scripts";
 import { renderGaleraBundle, renderWebBundle } from "../../components/services/bundles";
 import { StackSettings } from "../../components/config/settings";
+import { nodeFirewall } from "../../components/firewall/firewall-plan";
+import { renderFirewall } from "../../components/firewall/firewall-render";
 import { labRaw } from "../fixtures/settings";
 import { changedSteps, cliMissing, deploymentIdOf, describeIf, eventsMentioning, isSdkResponseEcho, newStack, programsMissing, storedCheckpoints, toleratingMonitorShutdown, urnName, withEvents } from "../support/engine";
 import { Sshd, sshdMissing, startSshd } from "../support/sshd";
@@ -253,13 +255,20 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
     const web3 = renderWebBundle(settings.services.web!);
     await stack.setConfig("xen-coreos:services.web.instances", { value: "4" }, true);
     raw.services.web.instances = 4;
+    const settings3 = settings;
     settings = parsed(raw);
     const web4 = renderWebBundle(settings.services.web!);
+    // The nodes' exact firewall rules open the new backend port (files over SSH, no cloud-config change).
+    const firewallOf = (s: StackSettings, node: string) => renderFirewall(nodeFirewall(s, "lab", node));
+    const firewallUpdates = settings.clusters[0].nodes
+      .filter((n) => JSON.stringify(firewallOf(settings3, n.name)) !== JSON.stringify(firewallOf(settings, n.name)))
+      .map((n) => `update lab-${n.name}-firewall-files`);
     // What must change, from the renderer: new units are created, changed units replaced, changed files updated.
     const expected = [
       ...web4.units.filter((u) => !web3.units.some((o) => o.name === u.name)).flatMap((u) => [`create web-${u.name.replace(/\.service$/, "")}`, `create web-${u.name.replace(/\.service$/, "")}-unit`]),
       ...web4.units.filter((u) => web3.units.some((o) => o.name === u.name && o.text !== u.text)).map((u) => `replace web-${u.name.replace(/\.service$/, "")}-unit`),
-      ...web4.files.filter((f) => web3.files.some((o) => o.path === f.path && o.content !== f.content)).map((f) => `update web-file-${path.basename(f.path)}-file`),
+      ...(web4.files.some((f) => web3.files.some((o) => o.path === f.path && o.content !== f.content)) ? settings.clusters[0].nodes.map((n) => `update web-files-${n.name}-files`) : []),
+      ...firewallUpdates,
     ].sort();
     const unchangedFiles = web4.files.filter((f) => web3.files.some((o) => o.path === f.path && o.content === f.content)).map((f) => f.path);
     note(`4a renderer: files unchanged by the instance count: ${unchangedFiles.join(", ")}`);
@@ -269,12 +278,13 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
     const steps = changedSteps(ev);
     note(`4a preview: ${steps.join(", ")}`);
     expect(steps).toEqual(expected);
-    expect(expected).toEqual(["create web-apache-4", "create web-apache-4-unit", "create web-apache-announce-4", "create web-apache-announce-4-unit"]);
-    expect(result.changeSummary).toEqual({ create: 4, same: planned.total });
+    expect(expected).toEqual(["create web-apache-4", "create web-apache-4-unit", "create web-apache-announce-4", "create web-apache-announce-4-unit", ...firewallUpdates].sort());
+    expect(firewallUpdates).toHaveLength(3);
+    expect(result.changeSummary).toEqual({ create: 4, update: 3, same: planned.total - 3 });
 
     const up = await timed("4a up (apache-4)", () => stack.up({ onEvent }));
     outputTexts.push(up.stdout, up.stderr);
-    expect(up.summary.resourceChanges).toEqual({ create: 4, same: planned.total });
+    expect(up.summary.resourceChanges).toEqual({ create: 4, update: 3, same: planned.total - 3 });
     planned = plannedResources(settings);
     const units = fleet.units();
     expect([units.get("apache-4.service"), units.get("apache-announce-4.service")]).toEqual([["active"], ["active"]]);
