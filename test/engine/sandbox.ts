@@ -308,14 +308,16 @@ export const XCP_NG_SEED = {
  * SSH, the ISO library in a temporary directory, the local discovery service. Galera is left
  * out of the lab (see the report on global fleet units); `productionSandboxSettings` has it.
  */
-export function sandboxSettings(t: SandboxTarget, opts: { services: boolean; nodes?: Array<{ name: string; ip: string }> } = { services: true }): any {
+export function sandboxSettings(t: SandboxTarget, opts: { services: boolean; nodes?: Array<{ name: string; ip: string }>; firstSshd?: number } = { services: true }): any {
   const raw = labRaw();
   raw.xenserver = { ...raw.xenserver, host: "127.0.0.1", port: t.port, user: "root", hostKey: t.hostKey, isoRepository: { ...raw.xenserver.isoRepository, location: t.isoDir } };
   raw.ssh = { authorizedKeys: [t.authorizedKey], user: "root", port: t.nodes.port, viaXenServer: true };
   raw.discovery = { endpoint: t.discoveryEndpoint };
   const cluster = raw.clusters[0];
   if (opts.nodes) cluster.nodes = opts.nodes.map((n) => ({ ...n }));
-  cluster.nodes.forEach((node: any, i: number) => (node.sshHost = t.nodes.host(i, node.name)));
+  // Each node its own sshd front (and so its own host key): a second stack in the same sandbox
+  // takes fronts after the first one's (`firstSshd`), never the same.
+  cluster.nodes.forEach((node: any, i: number) => (node.sshHost = t.nodes.host((opts.firstSshd ?? 0) + i, node.name)));
   // Nodes that differ from the cluster defaults, so each VM's own settings are checked.
   cluster.nodes[0].vcpus = 2;
   if (!opts.services) delete raw.services;
