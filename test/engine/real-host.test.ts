@@ -23,8 +23,8 @@ describeIf(missing)("real-host bugs, through the real engine", () => {
   let box: HostSandbox | undefined;
   let xe: XeDouble;
 
-  const oneNode = (extra: (raw: any) => void = () => undefined) => {
-    const raw = sandboxSettings(box!.target, { services: false, nodes: [{ name: "coreos1", ip: "10.50.0.101" }] });
+  const oneNode = (extra: (raw: any) => void = () => undefined, where: { ip: string; sshd: number } = { ip: "10.50.0.101", sshd: 0 }) => {
+    const raw = sandboxSettings(box!.target, { services: false, nodes: [{ name: "coreos1", ip: where.ip }], firstSshd: where.sshd });
     raw.clusters[0].nodes[0].vcpus = 1;
     extra(raw);
     return raw;
@@ -42,7 +42,7 @@ describeIf(missing)("real-host bugs, through the real engine", () => {
   };
 
   beforeAll(async () => {
-    box = await startHostSandbox({ prefix: "xen-coreos-realhost-", nodeCount: 1, iso: COREOS_ISO });
+    box = await startHostSandbox({ prefix: "xen-coreos-realhost-", nodeCount: 2, iso: COREOS_ISO });
     xe = box.xe;
   }, 120_000);
 
@@ -60,8 +60,9 @@ describeIf(missing)("real-host bugs, through the real engine", () => {
 
     await st.setConfig("xen-coreos:xenserver.network", { value: "cluster" }, true);
     const { result: preview, events } = await withEvents((e) => st.preview({ onEvent: e }));
-    expect(changedSteps(events)).toEqual(expect.arrayContaining(["replace lab-coreos1-vm", "replace lab-coreos1-instance"]));
-    expect(preview.changeSummary?.replace).toBe(2);
+    // The VM, its instance id, and its halt request (replaced with it: a new VM needs no halt).
+    expect(changedSteps(events)).toEqual(expect.arrayContaining(["replace lab-coreos1-vm", "replace lab-coreos1-instance", "replace lab-coreos1-halt"]));
+    expect(preview.changeSummary?.replace).toBe(3);
 
     const up = await st.up();
     expect(up.summary.result).toBe("succeeded");
@@ -88,7 +89,8 @@ describeIf(missing)("real-host bugs, through the real engine", () => {
 
   it("2. two deployments with a stack of the same name on one host: each deletes only its own VM and drive", async () => {
     const a = await stackIn("backend-a", "lab", oneNode());
-    const b = await stackIn("backend-b", "lab", oneNode());
+    // Same stack name, same node name; its own address (and so its own sshd in the sandbox), as two deployments on one network need.
+    const b = await stackIn("backend-b", "lab", oneNode(undefined, { ip: "10.50.0.102", sshd: 1 }));
     expect((await a.up()).summary.result).toBe("succeeded");
     expect((await b.up()).summary.result).toBe("succeeded");
     const [ida, idb] = [await deploymentIdOf(a), await deploymentIdOf(b)];

@@ -201,8 +201,9 @@ export class NodeSshds {
   readonly fronts: SocketFront[] = [];
   port = 0;
 
-  /** Node names by index (recorded by `host(i, name)`), to find each node's host key. */
+  /** Node names and addresses by index (recorded by `host(i, name, ip)`), to find each node's host key. */
   private readonly names: string[] = [];
+  private readonly ips: string[] = [];
 
   /**
    * `guests`: the xe double's guest folder (XeDouble.guestsDir): once a node's VM has booted
@@ -213,7 +214,10 @@ export class NodeSshds {
 
   private argv(index: number): string[] {
     const name = this.names[index];
-    const key = this.guests && name ? path.join(this.guests, name, "etc/ssh/ssh_host_ed25519_key") : undefined;
+    const ip = this.ips[index];
+    // By address when known (two deployments may name a node alike), else by name.
+    const dir = ip ? path.join("by-ip", ip) : name;
+    const key = this.guests && dir ? path.join(this.guests, dir, "etc/ssh/ssh_host_ed25519_key") : undefined;
     return key && fs.existsSync(key) ? this.sshd.inetdArgv(this.sshd.configWithHostKey(key)) : this.sshd.inetdArgv();
   }
 
@@ -239,8 +243,9 @@ export class NodeSshds {
     }
   }
 
-  host(index: number, name?: string): string {
+  host(index: number, name?: string, ip?: string): string {
     if (name !== undefined) this.names[index] = name;
+    if (ip !== undefined) this.ips[index] = ip;
     if (index >= this.count) throw new Error(`the sandbox has ${this.count} node sshds; node ${index + 1} has none`);
     return this.fronts[index]?.host ?? `127.0.2.${index + 1}`;
   }
@@ -317,7 +322,7 @@ export function sandboxSettings(t: SandboxTarget, opts: { services: boolean; nod
   if (opts.nodes) cluster.nodes = opts.nodes.map((n) => ({ ...n }));
   // Each node its own sshd front (and so its own host key): a second stack in the same sandbox
   // takes fronts after the first one's (`firstSshd`), never the same.
-  cluster.nodes.forEach((node: any, i: number) => (node.sshHost = t.nodes.host((opts.firstSshd ?? 0) + i, node.name)));
+  cluster.nodes.forEach((node: any, i: number) => (node.sshHost = t.nodes.host((opts.firstSshd ?? 0) + i, node.name, node.ip)));
   // Nodes that differ from the cluster defaults, so each VM's own settings are checked.
   cluster.nodes[0].vcpus = 2;
   if (!opts.services) delete raw.services;
@@ -430,7 +435,7 @@ export function productionSandboxSettings(t: SandboxTarget): any {
   let i = 0;
   for (const cluster of raw.clusters as any[]) {
     delete cluster.protect;
-    for (const node of cluster.nodes) node.sshHost = t.nodes.host(i++, node.name);
+    for (const node of cluster.nodes) node.sshHost = t.nodes.host(i++, node.name, node.ip);
   }
   return raw;
 }
