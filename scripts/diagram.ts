@@ -98,6 +98,8 @@ export interface UnitPlacement {
   unit: string;
   instances: string[];
   ports: string[];
+  /** Runs in the node's network namespace (`docker run --network host`): its ports are the node's. */
+  hostNetwork: boolean;
   /** How fleet places it, in words. */
   rule: string;
   /** Names of the nodes fleet may place it on. */
@@ -141,6 +143,7 @@ export function placeUnits(cluster: ClusterSettings, units: Array<{ service: str
     unit: unit.name,
     instances: unit.instances ?? [],
     ports: publishedPorts(unit.text).ports.map((p) => (p.host ? `${rangeText(p.host)}→${rangeText(p.container)}${p.protocol === "tcp" ? "" : `/${p.protocol}`}` : `→${rangeText(p.container)}`)),
+    hostNetwork: /\s--network[= ]host(\s|$)/.test(unit.text),
     rule: describeRule(unit.xFleet),
     nodes: resolve(unit, new Set()),
     ...(unit.xFleet?.machineOf ? { follows: machineOfTarget(unit.xFleet.machineOf) } : {}),
@@ -257,6 +260,7 @@ export function renderDiagramDot(stack: string, settings: StackSettings): string
           `${u.service}: ${u.unit}`,
           ...(u.instances.length ? [`instances: ${u.instances.join(" ")}`] : []),
           ...(u.ports.length ? [`ports ${u.ports.join(", ")}`] : []),
+          ...(u.hostNetwork ? ["host network: binds the node's own ports"] : []),
           u.rule,
           ...(followers.get(u.unit) ?? []).map((f) => `+ ${f.unit}${f.instances.length ? ` (×${f.instances.length})` : ""}: ${f.rule}`),
         ];
