@@ -203,8 +203,11 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     configWithHostKey: (keyFile) => {
       const variant = `${config}.${crypto.createHash("sha1").update(keyFile).digest("hex").slice(0, 12)}`;
       if (!fs.existsSync(variant)) {
+        // Written whole, then renamed: connections arrive in parallel, and an sshd must never read a half-written file.
         const text = fs.readFileSync(config, "utf8").split("\n").filter((l) => !l.startsWith("HostKey ")).join("\n");
-        fs.writeFileSync(variant, `HostKey ${keyFile}\n${text}`);
+        const tmp = `${variant}.${process.pid}.${crypto.randomBytes(4).toString("hex")}`;
+        fs.writeFileSync(tmp, `HostKey ${keyFile}\n${text}`);
+        fs.renameSync(tmp, variant);
       }
       return variant;
     },
