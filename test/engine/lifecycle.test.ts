@@ -420,8 +420,10 @@ describeIf(missing)("the program under the real engine, against xe/fleetctl doub
       });
       const up = await timed("5 up again", () => fstack.up({ onEvent }));
       outputTexts.push(up.stdout, up.stderr);
-      // The failed node's VM, and the firewall rules of every node whose rules had not landed.
-      const missingFirewalls = nodes.filter((n) => !firewalls.includes(`lab-${n.name}-firewall-files`)).length;
+      // The failed node's VM, and the firewall rule sets (component and command) not in state yet:
+      // a NodeFiles waits for its node's VM, so an up stopped halfway may not have reached them.
+      const inState = new Set(deployment.resources.map((r) => urnName(r.urn)));
+      const missingFirewalls = nodes.flatMap((n) => [`lab-${n.name}-firewall`, `lab-${n.name}-firewall-files`]).filter((r) => !inState.has(r)).length;
       expect(up.summary.resourceChanges).toEqual({ create: 1 + missingFirewalls, same: fplanned.total - 1 - missingFirewalls });
       for (const n of nodes) {
         const vms = vmsOf(n.name, "failure");
