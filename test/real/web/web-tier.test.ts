@@ -16,6 +16,7 @@ import * as path from "path";
 import { WebServiceSettings } from "../../../components/config/services-settings";
 import { ServiceBundle } from "../../../components/fleet/unit-file";
 import { apachePort, renderUpstreamConf, UPSTREAM_SCRIPT, WEB_DEFAULTS } from "../../../components/services/web-render";
+import { createCa, issueCertificate } from "../../../components/pki/x509";
 import { describeWith, which } from "../../support/prereq";
 import {
   cleanupAll,
@@ -141,7 +142,19 @@ describeWith(["etcd", "etcdctl", "nginx", "apache2", "curl", "sh"], "the rendere
       });
       await waitForPort(addr, clientPort);
       // What /etc/environment and the scripts' environment variables give the units on a node.
-      scriptEnv = { ETCDCTL: which("etcdctl")!, ETCDCTL_API: "2", ETCD_ENDPOINT: etcdUrl, COREOS_PUBLIC_IPV4: addr, CURL: which("curl")! };
+      // The scripts' etcd helper always passes the node's certificate files (etcd-tls.ts); this
+      // tier's etcd is plain http (its TLS is the etcd tiers' subject), so any CA-signed pair does.
+      const ca = createCa({ commonName: "web tier test CA", validityDays: 2 });
+      const client = issueCertificate(ca, { commonName: "web-node", ipAddresses: [addr], usages: ["client"], validityDays: 1 });
+      const tlsDir = path.join(dir, "tls");
+      fs.mkdirSync(tlsDir, { recursive: true });
+      fs.writeFileSync(path.join(tlsDir, "ca.pem"), ca.certPem);
+      fs.writeFileSync(path.join(tlsDir, "etcd.pem"), client.certPem);
+      fs.writeFileSync(path.join(tlsDir, "etcd-key.pem"), client.keyPem, { mode: 0o600 });
+      scriptEnv = {
+        ETCDCTL: which("etcdctl")!, ETCDCTL_API: "2", ETCD_ENDPOINT: etcdUrl, COREOS_PUBLIC_IPV4: addr, CURL: which("curl")!,
+        ETCD_CA_FILE: path.join(tlsDir, "ca.pem"), ETCD_CERT_FILE: path.join(tlsDir, "etcd.pem"), ETCD_KEY_FILE: path.join(tlsDir, "etcd-key.pem"),
+      };
 
       // apache-1..N on basePort + i
       for (let i = 1; i <= web.instances; i++) {
